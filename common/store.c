@@ -1,0 +1,273 @@
+/* store.c - LMDB environment and helpers (see store.h). */
+#include "store.h"
+
+#include "clock.h"
+#include "err.h"
+#include "logger.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct store {
+    MDB_env *env;                         /* the environment */
+    int ndbs;                             /* entries used in names/dbis */
+    const char *names[STORE_MAX_DBS];     /* database names, borrowed */
+    MDB_dbi dbis[STORE_MAX_DBS];          /* their handles */
+    MDB_dbi meta;                         /* shortcut to "meta" */
+    uint64_t epoch;                       /* random, fixed at creation */
+};
+
+int store_err(int rc, const char *what)
+{
+    if (rc == 0)
+        return KY_OK;
+    if (rc == MDB_NOTFOUND)
+        return KY_ENOTFOUND;
+    if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
+        log_error("event=store_full op=%s err=\"%s\"", what, mdb_strerror(rc));
+    else
+        log_error("event=store_error op=%s err=\"%s\"", what,
+                  mdb_strerror(rc));
+    return rc == MDB_MAP_FULL || rc == MDB_TXN_FULL ? KY_EFULL : KY_ESTORE;
+}
+
+static int open_dbs(store_t *st, const char *const *names)
+{
+    static const char *own[] = {"meta", "outbox", "peers", NULL};
+    MDB_txn *txn;
+    int rc;
+
+    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc)
+        return store_err(rc, "begin");
+    for (int pass = 0; pass < 2; pass++) {
+        const char *const *list = pass == 0 ? own : names;
+        for (; list && *list; list++) {
+            if (st->ndbs == STORE_MAX_DBS) {
+                mdb_txn_abort(txn);
+                return KY_ECONFIG;
+            }
+            rc = mdb_dbi_open(txn, *list, MDB_CREATE, &st->dbis[st->ndbs]);
+            if (rc) {
+                mdb_txn_abort(txn);
+                return store_err(rc, "dbi_open");
+            }
+            st->names[st->ndbs++] = *list;
+        }
+    }
+    return store_err(mdb_txn_commit(txn), "commit");
+}
+
+/* Reads the store's epoch, choosing one when the store is new. */
+static int load_epoch(store_t *st)
+{
+    MDB_txn *txn;
+    int rc;
+
+    rc = store_begin(st, NULL, false, &txn);
+    if (rc)
+        return rc;
+    rc = store_meta_get(st, txn, "epoch", &st->epoch);
+    if (rc == 0 && st->epoch == 0) {
+        while (st->epoch == 0)
+            if (getrandom(&st->epoch, sizeof st->epoch, 0) < 0)
+                st->epoch = (uint64_t)clock_mono_ms() ^ (uint64_t)getpid();
+        rc = store_meta_put(st, txn, "epoch", st->epoch);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return store_commit(txn);
+}
+
+store_t *store_open(const char *dir, const char *const *names, size_t map_mb,
+                    int *err)
+{
+    store_t *st = calloc(1, sizeof *st);
+    int rc;
+
+    if (st == NULL) {
+        *err = KY_ENOMEM;
+        return NULL;
+    }
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        log_error("event=store_mkdir_failed dir=%s errno=%d", dir, errno);
+        *err = KY_EIO;
+        goto fail_alloc;
+    }
+    rc = mdb_env_create(&st->env);
+    if (rc) {
+        *err = store_err(rc, "env_create");
+        goto fail_alloc;
+    }
+    mdb_env_set_maxdbs(st->env, STORE_MAX_DBS);
+    mdb_env_set_mapsize(st->env, map_mb * 1024 * 1024);
+    rc = mdb_env_open(st->env, dir, 0, 0600);
+    if (rc) {
+        *err = store_err(rc, "env_open");
+        goto fail_env;
+    }
+    *err = open_dbs(st, names);
+    if (*err)
+        goto fail_env;
+    st->meta = store_db(st, "meta");
+    *err = load_epoch(st);
+    if (*err)
+        goto fail_env;
+    return st;
+
+fail_env:
+    mdb_env_close(st->env);
+fail_alloc:
+    free(st);
+    return NULL;
+}
+
+void store_destroy(store_t **sp)
+{
+    if (sp == NULL || *sp == NULL)
+        return;
+    mdb_env_close((*sp)->env);
+    free(*sp);
+    *sp = NULL;
+}
+
+MDB_env *store_env(const store_t *st)
+{
+    return st->env;
+}
+
+uint64_t store_epoch(const store_t *st)
+{
+    return st->epoch;
+}
+
+MDB_dbi store_db(const store_t *st, const char *name)
+{
+    for (int i = 0; i < st->ndbs; i++)
+        if (strcmp(st->names[i], name) == 0)
+            return st->dbis[i];
+    /* A name not given at open is a programming error, not bad input. */
+    log_error("event=unknown_db name=%s", name);
+    abort();
+}
+
+int store_begin(store_t *st, MDB_txn *parent, bool readonly, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(st->env, parent, readonly ? MDB_RDONLY : 0, txn);
+
+    return store_err(rc, "begin");
+}
+
+int store_commit(MDB_txn *txn)
+{
+    return store_err(mdb_txn_commit(txn), "commit");
+}
+
+int store_get(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
+              MDB_val *val)
+{
+    MDB_val k = {klen, (void *)key};
+    int rc = mdb_get(txn, db, &k, val);
+
+    return rc == MDB_NOTFOUND ? KY_ENOTFOUND : store_err(rc, "get");
+}
+
+int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
+              const void *val, size_t vlen, unsigned flags)
+{
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    int rc = mdb_put(txn, db, &k, &v, flags);
+
+    if (rc == MDB_KEYEXIST)
+        return KY_EEXISTS;
+    return store_err(rc, "put");
+}
+
+int store_put_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
+                  const ProtobufCMessage *msg)
+{
+    MDB_val k = {klen, (void *)key};
+    MDB_val v = {protobuf_c_message_get_packed_size(msg), NULL};
+    int rc = mdb_put(txn, db, &k, &v, MDB_RESERVE);
+
+    if (rc)
+        return store_err(rc, "put_msg");
+    protobuf_c_message_pack(msg, v.mv_data);
+    return KY_OK;
+}
+
+int store_get_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
+                  const ProtobufCMessageDescriptor *desc,
+                  ProtobufCMessage **out)
+{
+    MDB_val v;
+    int rc = store_get(txn, db, key, klen, &v);
+
+    if (rc)
+        return rc;
+    *out = protobuf_c_message_unpack(desc, NULL, v.mv_size, v.mv_data);
+    if (*out == NULL) {
+        log_error("event=stored_record_corrupt type=%s", desc->name);
+        return KY_EDECODE;
+    }
+    return KY_OK;
+}
+
+int store_del(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen)
+{
+    MDB_val k = {klen, (void *)key};
+    int rc = mdb_del(txn, db, &k, NULL);
+
+    return rc == MDB_NOTFOUND ? KY_OK : store_err(rc, "del");
+}
+
+int store_meta_get(store_t *st, MDB_txn *txn, const char *name, uint64_t *v)
+{
+    MDB_val val;
+    int rc = store_get(txn, st->meta, name, strlen(name), &val);
+
+    *v = 0;
+    if (rc == KY_ENOTFOUND)
+        return KY_OK;
+    if (rc)
+        return rc;
+    if (val.mv_size != 8)
+        return KY_EDECODE;
+    *v = wire_get_u64(val.mv_data);
+    return KY_OK;
+}
+
+int store_meta_put(store_t *st, MDB_txn *txn, const char *name, uint64_t v)
+{
+    uint8_t buf[8];
+
+    wire_put_u64(buf, v);
+    return store_put(txn, st->meta, name, strlen(name), buf, 8, 0);
+}
+
+int store_next_id(store_t *st, MDB_txn *txn, uint64_t *id)
+{
+    uint64_t last, candidate = (uint64_t)clock_now_ms() << 20;
+    int rc = store_meta_get(st, txn, "last_id", &last);
+
+    if (rc)
+        return rc;
+    *id = candidate > last ? candidate : last + 1;
+    return store_meta_put(st, txn, "last_id", *id);
+}
+
+uint64_t store_count(MDB_txn *txn, MDB_dbi db)
+{
+    MDB_stat stat;
+
+    if (mdb_stat(txn, db, &stat) != 0)
+        return 0;
+    return stat.ms_entries;
+}

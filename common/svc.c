@@ -1,0 +1,691 @@
+/* svc.c - the batching service loop (see svc.h). */
+#include "svc.h"
+
+#include "clock.h"
+#include "err.h"
+#include "logger.h"
+#include "peer.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define SVC_MAX_ROUTE 3     /* identity, and REQ's empty delimiter */
+#define SVC_MAX_COUNTERS 48
+#define SVC_MAX_SENDERS 8
+
+/* One message read from the ROUTER socket, and what to send back. */
+typedef struct item {
+    zmq_msg_t route[SVC_MAX_ROUTE]; /* frames before the payload */
+    int nroute;
+    Envelope *msg;                  /* NULL when the payload did not parse */
+    uint8_t *out;                   /* packed reply, sent after commit */
+    size_t out_len;
+} item_t;
+
+/* A sender seen in this batch, owed one cumulative ack. */
+typedef struct ack_due {
+    char name[64];
+    uint64_t epoch;
+    uint64_t seq;
+    item_t *last;                   /* its latest item, for the route */
+} ack_due_t;
+
+/* A block of svc_alloc() memory or a message to free after a reply. */
+typedef struct scrap {
+    struct scrap *next;
+    ProtobufCMessage *msg;          /* set for svc_defer_free() entries */
+} scrap_t;
+
+struct svc {
+    svc_config_t cfg;
+    void *zctx;
+    void *router;
+    store_t *st;
+    outbox_t *ob;
+    scrap_t *scraps;
+    int64_t started_ms;
+    int ncounters;
+    struct {
+        const char *name;
+        uint64_t value;
+    } counters[SVC_MAX_COUNTERS];
+    item_t items[SVC_BATCH_MAX];
+    ack_due_t acks[SVC_MAX_SENDERS];
+    int nacks;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+bool svc_stopping(void)
+{
+    return stop_requested != 0;
+}
+
+/* ---- memory that lives for one message ------------------------------ */
+
+/* Links a new scrap with size bytes of zeroed memory after it. */
+static scrap_t *scrap_push(svc_t *svc, size_t size)
+{
+    scrap_t *s = calloc(1, sizeof *s + size);
+
+    if (s == NULL)
+        abort();
+    s->next = svc->scraps;
+    svc->scraps = s;
+    return s;
+}
+
+void *svc_alloc(svc_t *svc, size_t size)
+{
+    return scrap_push(svc, size) + 1;
+}
+
+char *svc_strdup(svc_t *svc, const char *s)
+{
+    size_t len = strlen(s);
+
+    return memcpy(svc_alloc(svc, len + 1), s, len + 1);
+}
+
+char *svc_printf(svc_t *svc, const char *fmt, ...)
+{
+    va_list ap;
+    int len;
+    char *out;
+
+    va_start(ap, fmt);
+    len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    out = svc_alloc(svc, (size_t)len + 1);
+    va_start(ap, fmt);
+    vsnprintf(out, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
+void svc_defer_free(svc_t *svc, ProtobufCMessage *msg)
+{
+    scrap_push(svc, 0)->msg = msg;
+}
+
+static void scraps_free(svc_t *svc)
+{
+    while (svc->scraps) {
+        scrap_t *s = svc->scraps;
+
+        svc->scraps = s->next;
+        if (s->msg)
+            protobuf_c_message_free_unpacked(s->msg, NULL);
+        free(s);
+    }
+}
+
+/* ---- counters --------------------------------------------------------- */
+
+void svc_count(svc_t *svc, const char *name, uint64_t n)
+{
+    int i;
+
+    for (i = 0; i < svc->ncounters; i++)
+        if (strcmp(svc->counters[i].name, name) == 0)
+            break;
+    if (i == svc->ncounters) {
+        if (i == SVC_MAX_COUNTERS)
+            return;
+        svc->counters[i].name = name;
+        svc->ncounters++;
+    }
+    svc->counters[i].value += n;
+}
+
+void svc_status_add(svc_t *svc, Keyuan__V1__StatusReply *st,
+                    const char *name, uint64_t value)
+{
+    Keyuan__V1__Counter *c = svc_alloc(svc, sizeof *c);
+    Keyuan__V1__Counter **grown;
+
+    keyuan__v1__counter__init(c);
+    c->name = svc_strdup(svc, name);
+    c->value = value;
+    grown = svc_alloc(svc, (st->n_counters + 1) * sizeof *grown);
+    if (st->n_counters)
+        memcpy(grown, st->counters, st->n_counters * sizeof *grown);
+    grown[st->n_counters++] = c;
+    st->counters = grown;
+}
+
+Keyuan__V1__Reply *svc_reply(svc_t *svc, Envelope *reply,
+                             Keyuan__V1__ReplyStatus status, const char *code,
+                             const char *field, const char *message)
+{
+    Keyuan__V1__Reply *r = svc_alloc(svc, sizeof *r);
+
+    keyuan__v1__reply__init(r);
+    r->status = status;
+    if (code)
+        r->code = svc_strdup(svc, code);
+    if (field)
+        r->field = svc_strdup(svc, field);
+    if (message)
+        r->message = svc_strdup(svc, message);
+    reply->body_case = KEYUAN__V1__ENVELOPE__BODY_REPLY;
+    reply->reply = r;
+    return r;
+}
+
+/* ---- set-up and tear-down ---------------------------------------------- */
+
+/* Restores the test clock a previous run left, or starts it now. */
+static int svc_load_clock(svc_t *svc)
+{
+    MDB_txn *txn;
+    uint64_t saved;
+    int rc = store_begin(svc->st, NULL, true, &txn);
+
+    if (rc)
+        return rc;
+    rc = store_meta_get(svc->st, txn, "test_clock_ms", &saved);
+    mdb_txn_abort(txn);
+    if (rc)
+        return rc;
+    clock_enable_test(saved ? (int64_t)saved : clock_now_ms());
+    log_warn("event=test_clock_enabled now_ms=%lld",
+             (long long)clock_now_ms());
+    return KY_OK;
+}
+
+static int svc_bind(svc_t *svc)
+{
+    int zero = 0, hwm = 100000;
+
+    svc->router = zmq_socket(svc->zctx, ZMQ_ROUTER);
+    if (svc->router == NULL)
+        return KY_EZMQ;
+    zmq_setsockopt(svc->router, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(svc->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(svc->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (svc->cfg.max_msg_bytes > 0)
+        zmq_setsockopt(svc->router, ZMQ_MAXMSGSIZE, &svc->cfg.max_msg_bytes,
+                       sizeof svc->cfg.max_msg_bytes);
+    if (zmq_bind(svc->router, svc->cfg.bind) != 0) {
+        log_error("event=bind_failed endpoint=%s err=\"%s\"", svc->cfg.bind,
+                  zmq_strerror(zmq_errno()));
+        return KY_EZMQ;
+    }
+    return KY_OK;
+}
+
+svc_t *svc_new(const svc_config_t *cfg, int *err)
+{
+    svc_t *svc = calloc(1, sizeof *svc);
+
+    if (svc == NULL) {
+        *err = KY_ENOMEM;
+        return NULL;
+    }
+    svc->cfg = *cfg;
+    svc->started_ms = clock_now_ms();
+    svc->zctx = zmq_ctx_new();
+    svc->st = store_open(cfg->state_dir, cfg->dbs, cfg->map_mb, err);
+    if (svc->st == NULL)
+        goto fail;
+    if (cfg->test_clock && (*err = svc_load_clock(svc)) != 0)
+        goto fail;
+    if ((*err = svc_bind(svc)) != 0)
+        goto fail;
+    if (cfg->downstream) {
+        svc->ob = outbox_new(svc->st, svc->zctx, cfg->name, cfg->downstream,
+                             err);
+        if (svc->ob == NULL)
+            goto fail;
+    }
+    return svc;
+
+fail:
+    svc_destroy(&svc);
+    return NULL;
+}
+
+void svc_destroy(svc_t **sp)
+{
+    svc_t *svc;
+
+    if (sp == NULL || *sp == NULL)
+        return;
+    svc = *sp;
+    outbox_destroy(&svc->ob);
+    if (svc->router)
+        zmq_close(svc->router);
+    store_destroy(&svc->st);
+    if (svc->zctx)
+        zmq_ctx_term(svc->zctx);
+    scraps_free(svc);
+    free(svc);
+    *sp = NULL;
+}
+
+store_t *svc_store(svc_t *svc)
+{
+    return svc->st;
+}
+
+outbox_t *svc_outbox(svc_t *svc)
+{
+    return svc->ob;
+}
+
+void *svc_zctx(svc_t *svc)
+{
+    return svc->zctx;
+}
+
+/* ---- reading a batch ----------------------------------------------------- */
+
+static void item_clear(item_t *it)
+{
+    for (int i = 0; i < it->nroute; i++)
+        zmq_msg_close(&it->route[i]);
+    it->nroute = 0;
+    wire_free(it->msg);
+    it->msg = NULL;
+    free(it->out);
+    it->out = NULL;
+}
+
+/*
+ * Reads one multipart message: route frames, then the payload. Returns 1
+ * when one was read, 0 when none is waiting, or a negative code.
+ */
+static int item_read(svc_t *svc, item_t *it, int flags)
+{
+    zmq_msg_t part;
+    int more = 1;
+
+    while (more) {
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, svc->router, flags) < 0) {
+            zmq_msg_close(&part);
+            return it->nroute == 0 && zmq_errno() == EAGAIN ? 0 : KY_EZMQ;
+        }
+        flags = 0; /* the rest of a multipart message is already here */
+        more = zmq_msg_more(&part);
+        if (more && it->nroute < SVC_MAX_ROUTE) {
+            it->route[it->nroute++] = part;
+            continue;
+        }
+        if (more) { /* too many frames: not one of ours */
+            zmq_msg_close(&part);
+            continue;
+        }
+        it->msg = wire_unpack(zmq_msg_data(&part), zmq_msg_size(&part));
+        if (it->msg == NULL)
+            log_warn("event=undecodable_message bytes=%zu",
+                     zmq_msg_size(&part));
+        zmq_msg_close(&part);
+    }
+    return 1;
+}
+
+/* Sends it's reply along its route; a vanished peer is not an error. */
+static void item_send(svc_t *svc, item_t *it)
+{
+    for (int i = 0; i < it->nroute; i++) {
+        zmq_msg_t copy;
+
+        zmq_msg_init(&copy);
+        zmq_msg_copy(&copy, &it->route[i]);
+        if (zmq_msg_send(&copy, svc->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&copy);
+            return;
+        }
+    }
+    if (zmq_send(svc->router, it->out, it->out_len, ZMQ_DONTWAIT) < 0)
+        log_warn("event=reply_not_sent err=\"%s\"", zmq_strerror(zmq_errno()));
+}
+
+/* ---- answering one message ----------------------------------------------- */
+
+static void pack_reply(svc_t *svc, item_t *it, Envelope *reply)
+{
+    reply->request_id = it->msg ? it->msg->request_id : 0;
+    it->out = wire_pack(&reply->base, &it->out_len);
+    if (it->out == NULL)
+        abort();
+    scraps_free(svc);
+}
+
+static void answer_status(svc_t *svc, const svc_ops_t *ops, void *self,
+                          MDB_txn *txn, Envelope *reply)
+{
+    Keyuan__V1__StatusReply *st = svc_alloc(svc, sizeof *st);
+    Google__Protobuf__Timestamp *ts = svc_alloc(svc, 2 * sizeof *ts);
+
+    keyuan__v1__status_reply__init(st);
+    google__protobuf__timestamp__init(&ts[0]);
+    google__protobuf__timestamp__init(&ts[1]);
+    st->service = (char *)svc->cfg.name;
+    st->healthy = true;
+    st->test_clock = clock_is_test();
+    wire_ts_set(&ts[0], svc->started_ms);
+    wire_ts_set(&ts[1], clock_now_ms());
+    st->started_at = &ts[0];
+    st->now = &ts[1];
+    if (svc->ob) {
+        st->outbox_size = outbox_pending(svc->ob);
+        st->outbox_oldest_age_ms = outbox_oldest_age_ms(svc->ob);
+    }
+    for (int i = 0; i < svc->ncounters; i++)
+        svc_status_add(svc, st, svc->counters[i].name,
+                       svc->counters[i].value);
+    if (ops->status)
+        ops->status(self, txn, st);
+    reply->body_case = KEYUAN__V1__ENVELOPE__BODY_STATUS;
+    reply->status = st;
+}
+
+static int answer_clock(svc_t *svc, MDB_txn *txn, const Envelope *msg,
+                        Envelope *reply)
+{
+    int64_t ms = wire_ts_ms(msg->clock_set->now);
+    int rc = clock_set_test(ms);
+
+    if (rc == KY_EDISABLED) {
+        svc_reply(svc, reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_REJECTED,
+                  "test_clock_disabled", NULL,
+                  "this service was not started with --test-clock");
+        return KY_OK;
+    }
+    if (rc == KY_ERANGE) {
+        svc_reply(svc, reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_REJECTED,
+                  "clock_backwards", "now", "the test clock only moves on");
+        return KY_OK;
+    }
+    rc = store_meta_put(svc->st, txn, "test_clock_ms", (uint64_t)ms);
+    if (rc == 0)
+        svc_reply(svc, reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_ACCEPTED,
+                  NULL, NULL, NULL);
+    return rc;
+}
+
+/* Runs a request in a child transaction and packs its reply. */
+static void apply_request(svc_t *svc, const svc_ops_t *ops, void *self,
+                          MDB_txn *parent, item_t *it)
+{
+    Envelope reply = KEYUAN__V1__ENVELOPE__INIT;
+    const Envelope *msg = it->msg;
+    MDB_txn *txn;
+    int rc = store_begin(svc->st, parent, false, &txn);
+
+    if (rc == 0) {
+        if (msg->body_case == KEYUAN__V1__ENVELOPE__BODY_STATUS_REQUEST)
+            answer_status(svc, ops, self, txn, &reply);
+        else if (msg->body_case == KEYUAN__V1__ENVELOPE__BODY_CLOCK_SET &&
+                 msg->clock_set)
+            rc = answer_clock(svc, txn, msg, &reply);
+        else
+            rc = ops->handle(self, txn, msg, &reply);
+        rc = rc ? (mdb_txn_abort(txn), rc) : store_commit(txn);
+    }
+    if (rc) {
+        log_error("event=request_failed body=%s err=\"%s\"",
+                  wire_body_name(msg), err_str(rc));
+        reply.body_case = KEYUAN__V1__ENVELOPE__BODY__NOT_SET;
+        svc_reply(svc, &reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_REJECTED,
+                  "internal", NULL,
+                  "the service could not store this request; send it again");
+    }
+    pack_reply(svc, it, &reply);
+}
+
+/* Remembers that sender is owed an ack up to seq. */
+static void ack_note(svc_t *svc, item_t *it, uint64_t seq)
+{
+    const Envelope *msg = it->msg;
+    int i;
+
+    for (i = 0; i < svc->nacks; i++)
+        if (strcmp(svc->acks[i].name, msg->sender) == 0)
+            break;
+    if (i == svc->nacks) {
+        if (i == SVC_MAX_SENDERS)
+            return;
+        snprintf(svc->acks[i].name, sizeof svc->acks[i].name, "%s",
+                 msg->sender);
+        svc->nacks++;
+    }
+    svc->acks[i].epoch = msg->epoch;
+    if (seq > svc->acks[i].seq || svc->acks[i].last == NULL)
+        svc->acks[i].seq = seq;
+    svc->acks[i].last = it;
+}
+
+/* Applies a link message once, in order, and notes the ack it earns. */
+static void apply_link(svc_t *svc, const svc_ops_t *ops, void *self,
+                       MDB_txn *parent, item_t *it)
+{
+    Envelope reply = KEYUAN__V1__ENVELOPE__INIT;
+    enum peer_verdict verdict;
+    uint64_t last;
+    MDB_txn *txn = NULL;
+    int rc = peer_check(svc->st, parent, it->msg, &verdict, &last);
+
+    if (rc || verdict == PEER_GAP) {
+        if (rc == 0)
+            ack_note(svc, it, last);
+        return;
+    }
+    if (verdict == PEER_REPEAT) {
+        svc_count(svc, "link_repeats", 1);
+        ack_note(svc, it, last);
+        return;
+    }
+    rc = store_begin(svc->st, parent, false, &txn);
+    if (rc == 0 && (rc = ops->handle(self, txn, it->msg, &reply)) == 0 &&
+        (rc = peer_record(svc->st, txn, it->msg)) == 0)
+        rc = store_commit(txn);
+    else if (txn)
+        mdb_txn_abort(txn);
+    scraps_free(svc);
+    if (rc) {
+        log_error("event=link_message_failed body=%s seq=%llu err=\"%s\"",
+                  wire_body_name(it->msg), (unsigned long long)it->msg->seq,
+                  err_str(rc));
+        return;
+    }
+    svc_count(svc, "link_applied", 1);
+    ack_note(svc, it, it->msg->seq);
+}
+
+static void reject_undecodable(svc_t *svc, item_t *it)
+{
+    Envelope reply = KEYUAN__V1__ENVELOPE__INIT;
+
+    svc_count(svc, "requests_undecodable", 1);
+    svc_reply(svc, &reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_REJECTED,
+              "malformed", NULL,
+              "the message is not a keyuan.v1.Envelope in protobuf form");
+    pack_reply(svc, it, &reply);
+}
+
+/* ---- one batch -------------------------------------------------------------- */
+
+/* Reads up to SVC_BATCH_MAX waiting messages; returns how many. */
+static int batch_read(svc_t *svc)
+{
+    int n = 0;
+
+    while (n < SVC_BATCH_MAX && item_read(svc, &svc->items[n], ZMQ_DONTWAIT)
+                                    == 1)
+        n++;
+    return n;
+}
+
+static void batch_apply(svc_t *svc, const svc_ops_t *ops, void *self,
+                        MDB_txn *txn, int n)
+{
+    for (int i = 0; i < n; i++) {
+        item_t *it = &svc->items[i];
+
+        if (it->msg == NULL)
+            reject_undecodable(svc, it);
+        else if (it->msg->seq > 0 && it->msg->sender)
+            apply_link(svc, ops, self, txn, it);
+        else
+            apply_request(svc, ops, self, txn, it);
+    }
+}
+
+static void send_ack(svc_t *svc, ack_due_t *a)
+{
+    Envelope env = KEYUAN__V1__ENVELOPE__INIT;
+    Keyuan__V1__Ack ack = KEYUAN__V1__ACK__INIT;
+    item_t *it = a->last;
+
+    ack.seq = a->seq;
+    ack.epoch = a->epoch;
+    env.body_case = KEYUAN__V1__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    it->out = wire_pack(&env.base, &it->out_len);
+    if (it->out)
+        item_send(svc, it);
+}
+
+/*
+ * Applies n messages in one durable transaction, then answers them. When
+ * the commit fails nothing is answered: requests and link messages alike
+ * will be sent again, and nothing was confirmed.
+ */
+static int batch_run(svc_t *svc, const svc_ops_t *ops, void *self, int n)
+{
+    MDB_txn *txn;
+    int rc = store_begin(svc->st, NULL, false, &txn);
+
+    if (rc)
+        return rc;
+    svc->nacks = 0;
+    if (svc->ob && outbox_needs_prune(svc->ob))
+        rc = outbox_prune(svc->ob, txn);
+    if (rc == 0)
+        batch_apply(svc, ops, self, txn, n);
+    rc = rc ? (mdb_txn_abort(txn), rc) : store_commit(txn);
+    if (rc == 0) {
+        svc_count(svc, "batches", 1);
+        for (int i = 0; i < n; i++)
+            if (svc->items[i].out)
+                item_send(svc, &svc->items[i]);
+        for (int i = 0; i < svc->nacks; i++)
+            send_ack(svc, &svc->acks[i]);
+    }
+    for (int i = 0; i < n; i++)
+        item_clear(&svc->items[i]);
+    return rc;
+}
+
+/* ---- the loop ----------------------------------------------------------------- */
+
+static void install_signals(void)
+{
+    struct sigaction sa = {0};
+
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static long poll_timeout(svc_t *svc, int64_t tick_ms)
+{
+    int64_t t = tick_ms >= 0 && tick_ms < 1000 ? tick_ms : 1000;
+    int64_t ob = svc->ob ? outbox_wait_ms(svc->ob) : -1;
+
+    if (ob >= 0 && ob < t)
+        t = ob;
+    return (long)t;
+}
+
+int svc_run(svc_t *svc, const svc_ops_t *ops, void *self)
+{
+    zmq_pollitem_t items[2] = {{svc->router, 0, ZMQ_POLLIN, 0}};
+    int nitems = 1, rc = 0;
+    int64_t tick_ms = 0;
+
+    if (svc->ob) {
+        items[1].socket = outbox_socket(svc->ob);
+        items[1].events = ZMQ_POLLIN;
+        nitems = 2;
+    }
+    install_signals();
+    log_info("event=started endpoint=%s", svc->cfg.bind);
+
+    while (!stop_requested) {
+        int n;
+
+        if (zmq_poll(items, nitems, poll_timeout(svc, tick_ms)) < 0 &&
+            zmq_errno() != EINTR) {
+            rc = KY_EZMQ;
+            break;
+        }
+        if (svc->ob)
+            outbox_read_acks(svc->ob);
+        n = batch_read(svc);
+        if (n > 0 || (svc->ob && outbox_needs_prune(svc->ob)))
+            if (batch_run(svc, ops, self, n) != 0)
+                log_error("event=batch_failed messages=%d", n);
+        if (ops->tick)
+            tick_ms = ops->tick(self);
+        if (svc->ob)
+            outbox_pump(svc->ob);
+    }
+    log_info("event=stopping reason=signal");
+    return rc;
+}
+
+/* ---- options ------------------------------------------------------------------ */
+
+#define SVC_MAX_OPTS 48
+
+int svc_configure(svc_config_t *cfg, const opt_t *extra, int argc,
+                  char **argv)
+{
+    static char *level = "info";
+    static int64_t map_mb;
+    opt_t table[SVC_MAX_OPTS] = {
+        {"state-dir", OPT_STR, &cfg->state_dir, "LMDB directory"},
+        {"bind", OPT_STR, &cfg->bind, "ZeroMQ endpoint to bind"},
+        {"downstream", OPT_STR, &cfg->downstream, "next service's endpoint"},
+        {"map-mb", OPT_INT, &map_mb, "largest store size in MiB"},
+        {"test-clock", OPT_BOOL, &cfg->test_clock,
+         "run on a test clock moved by ClockSet (tests only)"},
+        {"log-level", OPT_STR, &level, "debug, info, warn or error"},
+        {"max-msg-bytes", OPT_INT, &cfg->max_msg_bytes,
+         "drop senders of larger messages"},
+    };
+    int n = 7, rc, lvl;
+
+    map_mb = (int64_t)cfg->map_mb;
+    for (; extra && extra->name && n < SVC_MAX_OPTS - 1; extra++)
+        table[n++] = *extra;
+    rc = config_parse(cfg->name, table, argc, argv);
+    if (rc)
+        return rc;
+    lvl = log_level_parse(level);
+    if (lvl < 0 || map_mb <= 0) {
+        fprintf(stderr, "error: bad --log-level or --map-mb\n");
+        return KY_ECONFIG;
+    }
+    cfg->map_mb = (size_t)map_mb;
+    log_setup(cfg->name, (enum log_level)lvl);
+    return KY_OK;
+}

@@ -1,0 +1,41 @@
+/* text.c - UTF-8 checks built on utf8proc (see text.h). */
+#include "text.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <sys/types.h>
+#include <utf8proc.h>
+
+bool text_valid_utf8(const char *s, size_t len)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    utf8proc_int32_t cp;
+
+    while (len > 0) {
+        utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)len, &cp);
+
+        if (n <= 0 || cp == 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+size_t text_codepoints(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+bool text_blank(const char *s)
+{
+    for (; s && *s; s++)
+        if (!isspace((unsigned char)*s))
+            return false;
+    return true;
+}

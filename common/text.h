@@ -1,0 +1,23 @@
+/*
+ * text.h - checks on text from outside: UTF-8 validity and length limits.
+ *
+ * protobuf-c does not check that string fields hold UTF-8, and a C string
+ * silently ends at an embedded NUL, so every text field from the wire is
+ * checked here before it is stored. utf8proc does the decoding.
+ */
+#ifndef KEYUAN_TEXT_H
+#define KEYUAN_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when s (len bytes) is valid UTF-8 with no NUL and no surrogate. */
+bool text_valid_utf8(const char *s, size_t len);
+
+/* Number of code points in valid UTF-8 s. */
+size_t text_codepoints(const char *s);
+
+/* True when s is empty or only white space. */
+bool text_blank(const char *s);
+
+#endif

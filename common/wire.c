@@ -1,0 +1,67 @@
+/* wire.c - envelope packing and conversions (see wire.h). */
+#include "wire.h"
+
+#include <stdlib.h>
+
+uint8_t *wire_pack(const ProtobufCMessage *msg, size_t *len)
+{
+    size_t size = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(size ? size : 1);
+
+    if (buf == NULL)
+        return NULL;
+    *len = protobuf_c_message_pack(msg, buf);
+    return buf;
+}
+
+Envelope *wire_unpack(const uint8_t *data, size_t len)
+{
+    return keyuan__v1__envelope__unpack(NULL, len, data);
+}
+
+void wire_free(Envelope *env)
+{
+    if (env != NULL)
+        keyuan__v1__envelope__free_unpacked(env, NULL);
+}
+
+void wire_ts_set(Google__Protobuf__Timestamp *ts, int64_t ms)
+{
+    int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+
+    ts->seconds = sec;
+    ts->nanos = (int32_t)((ms - sec * 1000) * 1000000);
+}
+
+int64_t wire_ts_ms(const Google__Protobuf__Timestamp *ts)
+{
+    if (ts == NULL)
+        return 0;
+    return ts->seconds * 1000 + ts->nanos / 1000000;
+}
+
+void wire_put_u64(uint8_t *out, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (uint8_t)v;
+}
+
+uint64_t wire_get_u64(const uint8_t *in)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
+const char *wire_body_name(const Envelope *env)
+{
+    const ProtobufCFieldDescriptor *f;
+
+    if (env->body_case == KEYUAN__V1__ENVELOPE__BODY__NOT_SET)
+        return "none";
+    f = protobuf_c_message_descriptor_get_field(
+        &keyuan__v1__envelope__descriptor, (unsigned)env->body_case);
+    return f ? f->name : "unknown";
+}

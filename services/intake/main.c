@@ -1,0 +1,29 @@
+/* main.c - keyuan-intake: reads its configuration and runs the service. */
+#include "intake.h"
+
+int main(int argc, char **argv)
+{
+    static const char *const dbs[] = {"events", "ident", "customers",
+                                      "persons", "history", "contacts", NULL};
+    svc_config_t cfg = {
+        .name = "intake",
+        .state_dir = "var/intake",
+        .bind = "tcp://127.0.0.1:7101",
+        .downstream = "tcp://127.0.0.1:7102",
+        .dbs = dbs,
+        .map_mb = 4096,
+        .max_msg_bytes = 64 * 1024,
+    };
+    intake_options_t opt = {.agents_path = "config/agents.json"};
+    opt_t extra[] = {
+        {"agents", OPT_STR, &opt.agents_path, "agents file (JSON)"},
+        {"index-key", OPT_STR, &opt.key_path,
+         "index hash key file (default STATE_DIR/index.key)"},
+        {NULL, 0, NULL, NULL},
+    };
+    int rc = svc_configure(&cfg, extra, argc, argv);
+
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    return intake_run(&cfg, &opt);
+}

@@ -1,0 +1,26 @@
+/*
+ * validate.h - what intake accepts from outside, field by field.
+ *
+ * Every text field has a limit in one table (validate.c), which the
+ * protocol note in docs/ repeats. A failed check names the field in its
+ * proto3 JSON form ("contacts.mobile") so a source can fix its data.
+ */
+#ifndef KEYUAN_VALIDATE_H
+#define KEYUAN_VALIDATE_H
+
+#include "keyuan/v1/envelope.pb-c.h"
+
+#include <stdbool.h>
+
+typedef struct check_fail {
+    const char *code;       /* "missing_field", "too_long", ... */
+    const char *field;      /* proto3 JSON path of the field */
+    char message[192];      /* what is wrong, in English */
+} check_fail_t;
+
+/* Each returns true when the event may be applied, else fills *f. */
+bool check_lead(const Keyuan__V1__LeadEvent *ev, check_fail_t *f);
+bool check_listing(const Keyuan__V1__ListingEvent *ev, check_fail_t *f);
+bool check_contact(const Keyuan__V1__ContactLog *ev, check_fail_t *f);
+
+#endif
