@@ -79,9 +79,9 @@ class Cluster:
 
     def start(self, name=None):
         for s in ([name] if name else SERVICES):
-            log = open(os.path.join(self.tmp, s + ".log"), "ab")
-            self.procs[s] = subprocess.Popen(self.args(s), stdout=log,
-                                             stderr=log)
+            with open(os.path.join(self.tmp, s + ".log"), "ab") as log:
+                self.procs[s] = subprocess.Popen(self.args(s), stdout=log,
+                                                 stderr=log)
         for s in ([name] if name else SERVICES):
             self.wait_ready(s)
         return self

@@ -1,0 +1,182 @@
+"""intake on its own: replies, identity, first answers, bad input."""
+import signal
+import unittest
+
+import zmq
+
+import harness
+from harness import pb, control_pb2
+
+ACCEPTED = control_pb2.REPLY_STATUS_ACCEPTED
+DUPLICATE = control_pb2.REPLY_STATUS_DUPLICATE
+REJECTED = control_pb2.REPLY_STATUS_REJECTED
+
+
+class IntakeTest(unittest.TestCase):
+    def setUp(self):
+        self.c = harness.Cluster().start("intake")
+
+    def tearDown(self):
+        self.c.close()
+
+    def lead(self, event_id, mobile=None, source="portal", **extra):
+        contacts = {"mobile": mobile} if mobile else {}
+        contacts.update(extra.pop("contacts", {}))
+        return self.c.push_lead(source=source, sourceEventId=event_id,
+                                contacts=contacts, **extra)
+
+    def test_lead_from_python_gets_accepted_reply(self):
+        r = self.lead("e1", "13800138000", name="示例客户",
+                      needs={"budgetMaxWan": 300, "regionCodes": ["110105"]})
+        self.assertEqual(r.status, ACCEPTED)
+        self.assertTrue(r.created)
+        self.assertNotEqual(r.customer_id, 0)
+
+    def test_phone_variants_are_one_customer(self):
+        first = self.lead("v0", "13800138000")
+        for i, form in enumerate(["+86 138 0013 8000", "0086-138-0013-8000",
+                                  "(+86)13800138000", "８６13800138000",
+                                  "138\u30000013\u30008000"]):
+            r = self.lead("v%d" % (i + 1), form)
+            self.assertEqual(r.status, ACCEPTED, form)
+            self.assertFalse(r.created, form)
+            self.assertEqual(r.customer_id, first.customer_id, form)
+        other = self.lead("v9", "13800138001")
+        self.assertTrue(other.created)
+        self.assertNotEqual(other.customer_id, first.customer_id)
+
+    def test_same_name_alone_does_not_merge(self):
+        a = self.lead("n1", "13800138010", name="张伟")
+        b = self.lead("n2", "13800138011", name="张伟")
+        self.assertTrue(a.created and b.created)
+        self.assertNotEqual(a.customer_id, b.customer_id)
+
+    def test_wechat_or_email_find_the_customer(self):
+        a = self.lead("w1", "13800138020",
+                      contacts={"wechatId": "wx_demo_20"})
+        b = self.lead("w2", source="wechat_mini",
+                      contacts={"wechatId": "wx_demo_20",
+                                "email": "Demo20@Example.com"})
+        c = self.lead("w3", source="mail", contacts={"email":
+                                                     "demo20@example.com"})
+        self.assertEqual(a.customer_id, b.customer_id)
+        self.assertEqual(a.customer_id, c.customer_id)
+
+    def test_retry_gets_first_answer_across_restarts(self):
+        first = self.lead("r1", "13800138030", needs={"budgetMaxWan": 200})
+        again = self.lead("r1", "13800138030", needs={"budgetMaxWan": 999})
+        self.assertEqual(again.status, DUPLICATE)
+        self.assertEqual(again.customer_id, first.customer_id)
+        self.assertTrue(again.created)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            self.c.stop("intake", sig=sig)
+            self.c.start("intake")
+            again = self.lead("r1", "13800138030")
+            self.assertEqual(again.status, DUPLICATE)
+            self.assertEqual(again.customer_id, first.customer_id)
+        view = self.show(first.customer_id)
+        self.assertEqual(view.needs.budget_max_wan, 200)  # nothing changed
+        self.assertEqual(self.c.counter("intake", "customers"), 1)
+
+    def show(self, customer_id=0, mobile=""):
+        env = pb.Envelope()
+        env.customer_query.customer_id = customer_id
+        env.customer_query.mobile = mobile
+        return self.c.request("intake", env).customer_view
+
+    def test_show_by_any_phone_form(self):
+        r = self.lead("s1", "13800138040", name="李\U0001F600e\u0301")
+        view = self.show(mobile="+86 138-0013-8040")
+        self.assertEqual(view.customer_id, r.customer_id)
+        self.assertEqual(view.mobile, "+8613800138040")
+        self.assertEqual(view.name, "李\U0001F600e\u0301")  # byte for byte
+
+    def test_rejections_name_the_field(self):
+        cases = [
+            ({"sourceEventId": "b1", "contacts": {"mobile": "13800138000"}},
+             "missing_field", "source"),
+            ({"source": "p", "contacts": {"mobile": "13800138000"}},
+             "missing_field", "sourceEventId"),
+            ({"source": "p", "sourceEventId": "b3"},
+             "missing_field", "contacts"),
+            ({"source": "p", "sourceEventId": "b4",
+              "contacts": {"mobile": "12345"}},
+             "invalid_phone", "contacts.mobile"),
+            ({"source": "p", "sourceEventId": "b5", "name": "x" * 65,
+              "contacts": {"mobile": "13800138000"}},
+             "too_long", "name"),
+            ({"source": "p", "sourceEventId": "b6",
+              "contacts": {"mobile": "13800138000"},
+              "needs": {"regionCodes": ["北京"]}},
+             "invalid_region", "needs.regionCodes"),
+            ({"source": "p", "sourceEventId": "b7",
+              "contacts": {"mobile": "13800138000"},
+              "needs": {"budgetMinWan": 500, "budgetMaxWan": 300}},
+             "invalid_range", "needs.budgetMinWan"),
+        ]
+        for fields, code, field in cases:
+            r = self.c.push_lead(**fields)
+            self.assertEqual(r.status, REJECTED, fields)
+            self.assertEqual((r.code, r.field), (code, field), fields)
+            self.assertIn(field, r.message)
+        self.assertEqual(self.c.counter("intake", "customers"), 0)
+
+    def test_name_at_limit_is_accepted(self):
+        r = self.lead("l1", "13800138050", name="名" * 64)
+        self.assertEqual(r.status, ACCEPTED)
+
+    def test_rejected_event_can_come_again_corrected(self):
+        bad = self.lead("c1", "1380013")
+        self.assertEqual(bad.status, REJECTED)
+        good = self.lead("c1", "13800138060")
+        self.assertEqual(good.status, ACCEPTED)
+
+    def test_invalid_utf8_rejected(self):
+        env = pb.Envelope()
+        env.lead.source = "p"
+        env.lead.source_event_id = "u1"
+        env.lead.name = "AAAA"
+        env.lead.contacts.mobile = "13800138070"
+        raw = env.SerializeToString().replace(b"AAAA", b"\xff\xfe\xfd\xfc")
+        reply = self.raw_request(raw)
+        self.assertEqual(reply.reply.status, REJECTED)
+        self.assertEqual(reply.reply.field, "name")
+        self.assertEqual(reply.reply.code, "invalid_utf8")
+
+    def raw_request(self, raw):
+        sock = self.c.ctx.socket(zmq.REQ)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(self.c.endpoint("intake"))
+        sock.send(raw)
+        self.assertTrue(sock.poll(5000))
+        reply = pb.Envelope()
+        reply.ParseFromString(sock.recv())
+        sock.close()
+        return reply
+
+    def test_garbage_gets_malformed(self):
+        reply = self.raw_request(b"\xff\xff\xff not protobuf")
+        self.assertEqual(reply.reply.code, "malformed")
+
+    def test_oversized_message_drops_only_that_sender(self):
+        big = pb.Envelope()
+        big.lead.source = "p"
+        big.lead.source_event_id = "big"
+        big.lead.note = "x" * (100 * 1024)
+        sock = self.c.ctx.socket(zmq.REQ)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(self.c.endpoint("intake"))
+        sock.send(big.SerializeToString())
+        self.assertFalse(sock.poll(500))  # dropped, never answered
+        sock.close()
+        r = self.lead("after-big", "13800138080")
+        self.assertEqual(r.status, ACCEPTED)
+
+    def test_outbox_holds_snapshots_while_grading_is_down(self):
+        for i in range(5):
+            self.lead("o%d" % i, "1380013809%d" % i)
+        self.assertEqual(self.c.status("intake").outbox_size, 5)
+
+
+if __name__ == "__main__":
+    unittest.main()
