@@ -178,5 +178,24 @@ class IntakeTest(unittest.TestCase):
         self.assertEqual(self.c.status("intake").outbox_size, 5)
 
 
+class PythonClientExampleTest(unittest.TestCase):
+    """The example in docs/examples works as documented."""
+
+    def test_example_pushes_a_lead(self):
+        import os
+        import subprocess
+        c = harness.Cluster().start("intake")
+        try:
+            script = os.path.join(harness.ROOT, "docs", "examples",
+                                  "push_lead.py")
+            r = subprocess.run(["/usr/bin/python3", script,
+                                c.endpoint("intake")],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("REPLY_STATUS_ACCEPTED", r.stdout)
+        finally:
+            c.close()
+
+
 if __name__ == "__main__":
     unittest.main()
