@@ -103,7 +103,10 @@ char *svc_printf(svc_t *svc, const char *fmt, ...)
 /* Frees an unpacked message when the current message is done. */
 void svc_defer_free(svc_t *svc, ProtobufCMessage *msg);
 
-/* Adds n to the named counter shown by status ("leads_created", ...). */
+/*
+ * Adds n to the named counter shown by status ("leads_created", ...).
+ * name is kept, not copied: pass a string literal.
+ */
 void svc_count(svc_t *svc, const char *name, uint64_t n);
 
 /* Adds a counter line to a status reply being built. */

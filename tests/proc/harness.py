@@ -6,6 +6,7 @@ protoc generates from proto/ at import time, the way any outside client
 would (see docs/protocol.md).
 """
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -177,6 +178,8 @@ class Cluster:
                 if p.poll() is None:
                     p.kill()
                     p.wait()
+            if not os.environ.get("KEYUAN_KEEP_TMP"):
+                shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def keyuanctl(*args, cluster=None, check=True, input=None):
