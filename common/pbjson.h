@@ -1,0 +1,77 @@
+/*
+ * pbjson.h - one generic codec between protobuf-c messages and their
+ * proto3 JSON form.
+ *
+ * Every message of keyuan.v1 goes to and from JSON through these four
+ * functions, driven only by protobuf-c's descriptors, so no message is
+ * mapped by hand. The mapping is the proto3 one (as protoc's json_format
+ * prints it): lowerCamelCase names, enums by name, 64-bit integers as
+ * strings, bytes as base64, google.protobuf.Timestamp as an RFC 3339
+ * string, default values left out.
+ *
+ * Input accepts lowerCamelCase and the proto's snake_case names, enum
+ * names or numbers, integers as numbers or strings, null for "default".
+ * Unknown fields, a field given twice and two members of one oneof are
+ * rejected. Other well-known types (Duration, wrappers, Struct, Any,
+ * FieldMask) and maps are not special-cased: keyuan's protos use none.
+ */
+#ifndef KEYUAN_PBJSON_H
+#define KEYUAN_PBJSON_H
+
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include <stddef.h>
+
+/*
+ * Converts msg to its JSON value: an object, or a string for a Timestamp.
+ * The caller owns the result (json_decref). Doubles are json reals;
+ * NaN and the infinities become the strings "NaN", "Infinity" and
+ * "-Infinity".
+ *
+ * Returns NULL when out of memory, or when msg holds what the mapping
+ * cannot write: a string that is not UTF-8, a Timestamp outside
+ * 0001-01-01..9999-12-31 or with nanos outside 0..999999999.
+ */
+json_t *pbjson_from_message(const ProtobufCMessage *msg);
+
+/*
+ * Converts msg and writes it as JSON text. flags are jansson's dump flags
+ * (JSON_INDENT, JSON_SORT_KEYS, JSON_ENSURE_ASCII, JSON_ESCAPE_SLASH,
+ * JSON_REAL_PRECISION); without JSON_INDENT the text is compact. Doubles
+ * print in the shortest of 15, 16 or 17 significant digits that reads back
+ * to the same value (floats: 6 to 9 digits), unless JSON_REAL_PRECISION
+ * sets a precision.
+ *
+ * Returns a NUL-terminated string the caller frees, or NULL as
+ * pbjson_from_message() does.
+ */
+char *pbjson_encode(const ProtobufCMessage *msg, size_t flags);
+
+/*
+ * Builds a new message of type desc from json (an object, or a string for
+ * a Timestamp). On success *out holds the message, allocated part by part
+ * with malloc as protobuf_c_message_unpack() does: free it with
+ * protobuf_c_message_free_unpacked(*out, NULL).
+ *
+ * Returns 0, KY_EINVAL when json does not fit desc, or KY_ENOMEM. On error
+ * *out is NULL and errbuf (if errlen > 0) says what is wrong and where, as a
+ * proto3 JSON path: "needs.budgetMinWan: expected a number",
+ * "reminders[1].dueAt: ...", or 'unknown field "foo"' at the top level.
+ */
+int pbjson_to_message(const ProtobufCMessageDescriptor *desc,
+                      const json_t *json, ProtobufCMessage **out, char *errbuf,
+                      size_t errlen);
+
+/*
+ * Parses len bytes of JSON text and builds a message as
+ * pbjson_to_message() does. Text that is not JSON (including invalid
+ * UTF-8, embedded NUL and repeated keys) gives KY_EDECODE with jansson's
+ * line and column in errbuf; other errors are those of
+ * pbjson_to_message().
+ */
+int pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *text,
+                  size_t len, ProtobufCMessage **out, char *errbuf,
+                  size_t errlen);
+
+#endif
