@@ -248,7 +248,7 @@ svc_t *svc_new(const svc_config_t *cfg, int *err)
         goto fail;
     if ((*err = svc_bind(svc)) != 0)
         goto fail;
-    if (cfg->downstream) {
+    if (cfg->downstream && *cfg->downstream) { /* "": last stage */
         svc->ob = outbox_new(svc->st, svc->zctx, cfg->name, cfg->downstream,
                              err);
         if (svc->ob == NULL)

@@ -1,0 +1,726 @@
+/*
+ * test_scheduler.c - the scheduler's working hours (a pure function of
+ * time, hours and zone) and its planner and firer, driven directly on a
+ * real LMDB store in a temporary directory, with a real outbox whose
+ * receiver never answers (inproc, nothing leaves the process).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "clock.h"
+#include "err.h"
+#include "outbox.h"
+#include "sched_hours.h"
+#include "scheduler.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define KIND_SPEED KEYUAN__V1__REMINDER_KIND__REMINDER_KIND_SPEED_TO_LEAD
+#define KIND_CADENCE KEYUAN__V1__REMINDER_KIND__REMINDER_KIND_CADENCE
+#define KIND_NEXT_STEP KEYUAN__V1__REMINDER_KIND__REMINDER_KIND_NEXT_STEP
+#define GRADE_A KEYUAN__V1__GRADE__GRADE_A
+#define GRADE_B KEYUAN__V1__GRADE__GRADE_B
+#define GRADE_C KEYUAN__V1__GRADE__GRADE_C
+
+static int64_t at(const char *rfc3339)
+{
+    int64_t ms = 0;
+
+    assert_int_equal(clock_parse_rfc3339(rfc3339, &ms), 0);
+    return ms;
+}
+
+/* ---- working hours ------------------------------------------------------ */
+
+static sched_hours_t hours(const char *start, const char *end)
+{
+    sched_hours_t h;
+
+    assert_int_equal(sched_hours_parse(start, end, &h), 0);
+    return h;
+}
+
+static void test_hours_parse(void **state)
+{
+    sched_hours_t h;
+
+    (void)state;
+    h = hours("09:00", "21:00");
+    assert_int_equal(h.start_min, 540);
+    assert_int_equal(h.end_min, 1260);
+    assert_false(sched_hours_all_day(&h));
+    h = hours("00:00", "24:00");
+    assert_true(sched_hours_all_day(&h));
+    h = hours("00:00", "00:00");
+    assert_true(sched_hours_all_day(&h));
+    h = hours("22:00", "06:00");
+    assert_int_equal(h.start_min, 1320);
+    assert_int_equal(h.end_min, 360);
+
+    assert_int_equal(sched_hours_parse("9:00", "21:00", &h), KY_ECONFIG);
+    assert_int_equal(sched_hours_parse("09:60", "21:00", &h), KY_ECONFIG);
+    assert_int_equal(sched_hours_parse("09:00", "24:01", &h), KY_ECONFIG);
+    assert_int_equal(sched_hours_parse("09:00", "09:00", &h), KY_ECONFIG);
+    assert_int_equal(sched_hours_parse("09:00", "", &h), KY_ECONFIG);
+}
+
+static void test_hours_zone_unknown(void **state)
+{
+    (void)state;
+    assert_int_equal(sched_hours_use_zone("Mars/Olympus_Mons"), KY_ECONFIG);
+    assert_int_equal(sched_hours_use_zone("../etc/passwd"), KY_ECONFIG);
+    assert_int_equal(sched_hours_use_zone("Asia/Shanghai"), 0);
+}
+
+static void test_hours_shanghai(void **state)
+{
+    sched_hours_t h = hours("09:00", "21:00");
+
+    (void)state;
+    assert_int_equal(sched_hours_use_zone("Asia/Shanghai"), 0);
+
+    /* Inside: unchanged, to the millisecond. */
+    assert_int_equal(sched_hours_shift(&h, at("2026-03-02T10:15:30.250+08:00")),
+                     at("2026-03-02T10:15:30.250+08:00"));
+    assert_int_equal(sched_hours_shift(&h, at("2026-03-02T09:00:00+08:00")),
+                     at("2026-03-02T09:00:00+08:00"));
+    assert_int_equal(sched_hours_shift(&h, at("2026-03-02T20:59:59+08:00")),
+                     at("2026-03-02T20:59:59+08:00"));
+
+    /* Before the start: the same day's start. */
+    assert_int_equal(sched_hours_shift(&h, at("2026-03-02T07:30:00+08:00")),
+                     at("2026-03-02T09:00:00+08:00"));
+
+    /* At or after the end: the next day's start. */
+    assert_int_equal(sched_hours_shift(&h, at("2026-03-02T21:00:00+08:00")),
+                     at("2026-03-03T09:00:00+08:00"));
+    assert_int_equal(sched_hours_shift(&h, at("2026-03-02T23:59:00+08:00")),
+                     at("2026-03-03T09:00:00+08:00"));
+}
+
+static void test_hours_rollover(void **state)
+{
+    sched_hours_t h = hours("09:00", "21:00");
+
+    (void)state;
+    assert_int_equal(sched_hours_use_zone("Asia/Shanghai"), 0);
+
+    /* Month, leap-year February and year ends. */
+    assert_int_equal(sched_hours_shift(&h, at("2026-02-28T22:00:00+08:00")),
+                     at("2026-03-01T09:00:00+08:00"));
+    assert_int_equal(sched_hours_shift(&h, at("2028-02-28T22:00:00+08:00")),
+                     at("2028-02-29T09:00:00+08:00"));
+    assert_int_equal(sched_hours_shift(&h, at("2026-12-31T21:30:00+08:00")),
+                     at("2027-01-01T09:00:00+08:00"));
+
+    /* The local day, not the UTC one, decides: 17:30Z on 1 March is
+     * 01:30 on 2 March in Shanghai, so the start is 2 March 09:00. */
+    assert_int_equal(sched_hours_shift(&h, at("2026-03-01T17:30:00Z")),
+                     at("2026-03-02T01:00:00Z"));
+    /* And 13:30Z is 21:30 local: tomorrow. */
+    assert_int_equal(sched_hours_shift(&h, at("2026-03-01T13:30:00Z")),
+                     at("2026-03-02T01:00:00Z"));
+}
+
+static void test_hours_other_windows(void **state)
+{
+    sched_hours_t night = hours("22:00", "06:00");
+    sched_hours_t late = hours("09:00", "00:00");
+    sched_hours_t all = hours("00:00", "24:00");
+
+    (void)state;
+    assert_int_equal(sched_hours_use_zone("Asia/Shanghai"), 0);
+
+    /* A window across midnight. */
+    assert_int_equal(sched_hours_shift(&night, at("2026-03-02T23:00:00+08:00")),
+                     at("2026-03-02T23:00:00+08:00"));
+    assert_int_equal(sched_hours_shift(&night, at("2026-03-03T05:59:00+08:00")),
+                     at("2026-03-03T05:59:00+08:00"));
+    assert_int_equal(sched_hours_shift(&night, at("2026-03-03T12:00:00+08:00")),
+                     at("2026-03-03T22:00:00+08:00"));
+
+    /* Until midnight: 00:00 as the end. */
+    assert_int_equal(sched_hours_shift(&late, at("2026-03-02T23:59:00+08:00")),
+                     at("2026-03-02T23:59:00+08:00"));
+    assert_int_equal(sched_hours_shift(&late, at("2026-03-03T00:30:00+08:00")),
+                     at("2026-03-03T09:00:00+08:00"));
+
+    /* All day: nothing moves. */
+    assert_int_equal(sched_hours_shift(&all, at("2026-03-03T03:00:00+08:00")),
+                     at("2026-03-03T03:00:00+08:00"));
+}
+
+static void test_hours_dst(void **state)
+{
+    sched_hours_t h = hours("09:00", "21:00");
+
+    (void)state;
+    /* New York moves to EDT (UTC-4) on Sunday 8 March 2026. */
+    assert_int_equal(sched_hours_use_zone("America/New_York"), 0);
+
+    /* Saturday 22:00 EST -> Sunday 09:00 EDT = 13:00Z (not 14:00Z). */
+    assert_int_equal(sched_hours_shift(&h, at("2026-03-08T03:00:00Z")),
+                     at("2026-03-08T13:00:00Z"));
+    /* Early Sunday, before the change: the same day, after it. */
+    assert_int_equal(sched_hours_shift(&h, at("2026-03-08T06:30:00Z")),
+                     at("2026-03-08T13:00:00Z"));
+
+    /* Calendar days keep the local time across the change. */
+    assert_int_equal(sched_hours_add_days(at("2026-03-06T10:00:00-05:00"), 3),
+                     at("2026-03-09T10:00:00-04:00"));
+    assert_int_equal(sched_hours_add_days(at("2026-10-31T10:00:00-04:00"), 7),
+                     at("2026-11-07T10:00:00-05:00"));
+
+    assert_int_equal(sched_hours_use_zone("Asia/Shanghai"), 0);
+    assert_int_equal(sched_hours_add_days(at("2026-02-27T10:00:00+08:00"), 3),
+                     at("2026-03-02T10:00:00+08:00"));
+}
+
+/* ---- the planner: a store in a temporary directory ---------------------- */
+
+typedef struct fixture {
+    char dir[64];
+    void *zctx;
+    store_t *st;
+    outbox_t *ob;
+    sched_rules_t rules;
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *fx = calloc(1, sizeof *fx);
+    int err;
+
+    assert_non_null(fx);
+    strcpy(fx->dir, "/tmp/keyuan-sched-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    fx->st = store_open(fx->dir, sched_db_names, 64, &err);
+    assert_non_null(fx->st);
+    fx->zctx = zmq_ctx_new();
+    fx->ob =
+        outbox_new(fx->st, fx->zctx, "scheduler", "inproc://notifier", &err);
+    assert_non_null(fx->ob);
+
+    assert_int_equal(sched_hours_use_zone("Asia/Shanghai"), 0);
+    fx->rules.speed_to_lead_ms = 900 * 1000;
+    fx->rules.cadence_days[GRADE_A] = 3;
+    fx->rules.cadence_days[GRADE_B] = 7;
+    fx->rules.cadence_days[GRADE_C] = 0;
+    fx->rules.cadence_days[KEYUAN__V1__GRADE__GRADE_LEAD] = 2;
+    fx->rules.hours = hours("09:00", "21:00");
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *fx = *state;
+    char path[128];
+
+    outbox_destroy(&fx->ob);
+    store_destroy(&fx->st);
+    zmq_ctx_term(fx->zctx);
+    snprintf(path, sizeof path, "%s/data.mdb", fx->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/lock.mdb", fx->dir);
+    unlink(path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static MDB_txn *begin(fixture_t *fx)
+{
+    MDB_txn *txn;
+
+    assert_int_equal(store_begin(fx->st, NULL, false, &txn), 0);
+    return txn;
+}
+
+/* A grade result; the Timestamps live in the caller's storage. */
+typedef struct grade {
+    Keyuan__V1__GradeResult gr;
+    Google__Protobuf__Timestamp created, contact, step_due;
+    Keyuan__V1__NextStep step;
+} grade_t;
+
+static void grade_init(grade_t *g, uint64_t customer, const char *agent,
+                       int grade, const char *last_contact)
+{
+    keyuan__v1__grade_result__init(&g->gr);
+    google__protobuf__timestamp__init(&g->created);
+    google__protobuf__timestamp__init(&g->contact);
+    google__protobuf__timestamp__init(&g->step_due);
+    keyuan__v1__next_step__init(&g->step);
+    g->gr.customer_id = customer;
+    g->gr.agent_id = (char *)agent;
+    g->gr.grade = grade;
+    if (last_contact) {
+        wire_ts_set(&g->contact, at(last_contact));
+        g->gr.last_contact_at = &g->contact;
+    }
+}
+
+static void grade_step(grade_t *g, const char *action, const char *due)
+{
+    g->step.action = (char *)action;
+    wire_ts_set(&g->step_due, at(due));
+    g->step.due_at = &g->step_due;
+    g->gr.next_step = &g->step;
+}
+
+static void plan(fixture_t *fx, grade_t *g, const char *now)
+{
+    MDB_txn *txn = begin(fx);
+
+    assert_int_equal(sched_plan_grade(fx->st, txn, &fx->rules, &g->gr, at(now)),
+                     0);
+    assert_int_equal(store_commit(txn), 0);
+}
+
+static int fire(fixture_t *fx, const char *now, int max)
+{
+    MDB_txn *txn = begin(fx);
+    int n = -1;
+
+    assert_int_equal(
+        sched_fire_due(fx->st, txn, fx->ob, &fx->rules, at(now), max, &n), 0);
+    assert_int_equal(store_commit(txn), 0);
+    return n;
+}
+
+/* The customer's pending follow-up of kind; fails the test if none. */
+static Keyuan__V1__Reminder *pending(fixture_t *fx, uint64_t customer, int kind)
+{
+    Keyuan__V1__Reminder *r = NULL;
+    MDB_txn *txn;
+    uint64_t id;
+
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+    assert_int_equal(sched_pending_id(fx->st, txn, customer, kind, &id), 0);
+    assert_int_equal(sched_followup_get(fx->st, txn, id, &r), 0);
+    mdb_txn_abort(txn);
+    assert_int_equal(r->reminder_id, id);
+    assert_null(r->fired_at);
+    return r;
+}
+
+static bool has_pending(fixture_t *fx, uint64_t customer, int kind)
+{
+    MDB_txn *txn;
+    uint64_t id;
+    int rc;
+
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+    rc = sched_pending_id(fx->st, txn, customer, kind, &id);
+    mdb_txn_abort(txn);
+    assert_true(rc == 0 || rc == KY_ENOTFOUND);
+    return rc == 0;
+}
+
+static sched_totals_t totals(fixture_t *fx)
+{
+    sched_totals_t t;
+    MDB_txn *txn;
+
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+    assert_int_equal(sched_totals(fx->st, txn, &t), 0);
+    mdb_txn_abort(txn);
+    return t;
+}
+
+/* The Reminder bodies in the outbox, in sequence order (max n). */
+static int outbox_reminders(fixture_t *fx, Keyuan__V1__Reminder **out, int n)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    MDB_txn *txn;
+    int i = 0, op = MDB_FIRST;
+
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+    assert_int_equal(mdb_cursor_open(txn, store_db(fx->st, "outbox"), &cur), 0);
+    for (; i < n && mdb_cursor_get(cur, &k, &v, op) == 0; i++, op = MDB_NEXT) {
+        Envelope *env = wire_unpack(v.mv_data, v.mv_size);
+
+        assert_non_null(env);
+        assert_int_equal(env->body_case, KEYUAN__V1__ENVELOPE__BODY_REMINDER);
+        assert_int_equal(env->seq, (uint64_t)i + 1);
+        out[i] = env->reminder; /* the caller owns the body */
+        env->reminder = NULL;
+        env->body_case = KEYUAN__V1__ENVELOPE__BODY__NOT_SET;
+        wire_free(env);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return i;
+}
+
+static void free_reminders(Keyuan__V1__Reminder **r, int n)
+{
+    for (int i = 0; i < n; i++)
+        keyuan__v1__reminder__free_unpacked(r[i], NULL);
+}
+
+static void test_new_customer(void **state)
+{
+    fixture_t *fx = *state;
+    Keyuan__V1__Reminder *r;
+    grade_t g;
+
+    /* A lead at 20:50 local: 15 minutes later is after hours. */
+    grade_init(&g, 7, "agent-1", KEYUAN__V1__GRADE__GRADE_LEAD, NULL);
+    g.gr.is_new = true;
+    wire_ts_set(&g.created, at("2026-03-02T20:50:00+08:00"));
+    g.gr.created_at = &g.created;
+    plan(fx, &g, "2026-03-02T20:50:01+08:00");
+
+    r = pending(fx, 7, KIND_SPEED);
+    assert_int_equal(wire_ts_ms(r->due_at), at("2026-03-03T09:00:00+08:00"));
+    assert_string_equal(r->text, "新客户 15 分钟内首次联系");
+    assert_string_equal(r->agent_id, "agent-1");
+    keyuan__v1__reminder__free_unpacked(r, NULL);
+
+    /* Lead cadence: 2 days after now (no contact yet). */
+    r = pending(fx, 7, KIND_CADENCE);
+    assert_int_equal(wire_ts_ms(r->due_at), at("2026-03-04T20:50:01+08:00"));
+    assert_int_equal(r->cycle, 1);
+    assert_string_equal(r->text, "线索客户定期跟进（第1次）");
+    keyuan__v1__reminder__free_unpacked(r, NULL);
+
+    /* is_new seen again (a replay): no second first call. */
+    plan(fx, &g, "2026-03-02T20:51:00+08:00");
+    assert_int_equal(totals(fx).pending, 2);
+}
+
+static void test_cadence_replaces_pending(void **state)
+{
+    fixture_t *fx = *state;
+    Keyuan__V1__Reminder *first, *r;
+    sched_totals_t t;
+    grade_t g;
+
+    grade_init(&g, 42, "agent-1", GRADE_A, "2026-03-02T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T10:05:00+08:00");
+    first = pending(fx, 42, KIND_CADENCE);
+    assert_int_equal(wire_ts_ms(first->due_at),
+                     at("2026-03-05T10:00:00+08:00"));
+    assert_string_equal(first->text, "A类客户定期跟进（第1次）");
+
+    /* A re-grade with nothing new keeps the very same follow-up. */
+    plan(fx, &g, "2026-03-02T11:00:00+08:00");
+    r = pending(fx, 42, KIND_CADENCE);
+    assert_int_equal(r->reminder_id, first->reminder_id);
+    keyuan__v1__reminder__free_unpacked(r, NULL);
+
+    /* A new contact, and the customer drops to B: one pending only. */
+    grade_init(&g, 42, "agent-2", GRADE_B, "2026-03-03T15:00:00+08:00");
+    plan(fx, &g, "2026-03-03T15:01:00+08:00");
+    r = pending(fx, 42, KIND_CADENCE);
+    assert_true(r->reminder_id != first->reminder_id);
+    assert_int_equal(wire_ts_ms(r->due_at), at("2026-03-10T15:00:00+08:00"));
+    assert_int_equal(r->grade, GRADE_B);
+    assert_string_equal(r->agent_id, "agent-2");
+    keyuan__v1__reminder__free_unpacked(r, NULL);
+
+    t = totals(fx);
+    assert_int_equal(t.pending, 1);
+    assert_int_equal(t.planned, 2);
+    assert_int_equal(t.cancelled, 1);
+
+    /* The replaced one never fires: at its old due time nothing does. */
+    assert_int_equal(fire(fx, "2026-03-05T10:00:00+08:00", 100), 0);
+    keyuan__v1__reminder__free_unpacked(first, NULL);
+
+    /* C has no cadence here: the pending one goes. */
+    grade_init(&g, 42, "agent-2", GRADE_C, "2026-03-04T15:00:00+08:00");
+    plan(fx, &g, "2026-03-04T15:01:00+08:00");
+    assert_false(has_pending(fx, 42, KIND_CADENCE));
+    assert_int_equal(totals(fx).pending, 0);
+}
+
+static void test_cadence_agent_change_keeps_plan(void **state)
+{
+    fixture_t *fx = *state;
+    Keyuan__V1__Reminder *a, *b;
+    grade_t g;
+
+    grade_init(&g, 5, "agent-1", GRADE_B, "2026-03-02T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T10:00:00+08:00");
+    a = pending(fx, 5, KIND_CADENCE);
+    g.gr.agent_id = "agent-9"; /* the customer changed hands */
+    plan(fx, &g, "2026-03-02T12:00:00+08:00");
+    b = pending(fx, 5, KIND_CADENCE);
+    assert_int_equal(a->reminder_id, b->reminder_id);
+    assert_string_equal(b->agent_id, "agent-9");
+    keyuan__v1__reminder__free_unpacked(a, NULL);
+    keyuan__v1__reminder__free_unpacked(b, NULL);
+}
+
+static void test_do_not_disturb(void **state)
+{
+    fixture_t *fx = *state;
+    grade_t g;
+
+    grade_init(&g, 9, "agent-1", GRADE_A, "2026-03-02T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T10:00:00+08:00");
+    assert_true(has_pending(fx, 9, KIND_CADENCE));
+
+    g.gr.do_not_disturb = true;
+    grade_step(&g, "带看", "2026-03-06T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T11:00:00+08:00");
+    assert_false(has_pending(fx, 9, KIND_CADENCE));
+    assert_false(has_pending(fx, 9, KIND_NEXT_STEP));
+    assert_int_equal(fire(fx, "2026-04-01T10:00:00+08:00", 100), 0);
+
+    /* Consent back: the cadence starts again. */
+    g.gr.do_not_disturb = false;
+    g.gr.next_step = NULL;
+    plan(fx, &g, "2026-04-01T10:00:00+08:00");
+    assert_true(has_pending(fx, 9, KIND_CADENCE));
+}
+
+static void test_next_step(void **state)
+{
+    fixture_t *fx = *state;
+    Keyuan__V1__Reminder *r, *sent[4];
+    grade_t g;
+
+    grade_init(&g, 11, "agent-3", GRADE_C, "2026-03-02T10:00:00+08:00");
+    grade_step(&g, "周六带看翠湖苑", "2026-03-07T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T10:00:00+08:00");
+    r = pending(fx, 11, KIND_NEXT_STEP);
+    assert_string_equal(r->text, "周六带看翠湖苑");
+    assert_int_equal(wire_ts_ms(r->due_at), at("2026-03-07T10:00:00+08:00"));
+    keyuan__v1__reminder__free_unpacked(r, NULL);
+
+    /* A new step replaces the pending one; 22:00 moves to 09:00. */
+    grade_step(&g, "电话确认贷款预审", "2026-03-05T22:00:00+08:00");
+    plan(fx, &g, "2026-03-03T10:00:00+08:00");
+    r = pending(fx, 11, KIND_NEXT_STEP);
+    assert_string_equal(r->text, "电话确认贷款预审");
+    assert_int_equal(wire_ts_ms(r->due_at), at("2026-03-06T09:00:00+08:00"));
+    keyuan__v1__reminder__free_unpacked(r, NULL);
+    assert_int_equal(totals(fx).pending, 1);
+
+    assert_int_equal(fire(fx, "2026-03-06T09:00:00+08:00", 100), 1);
+    assert_int_equal(outbox_reminders(fx, sent, 4), 1);
+    assert_int_equal(sent[0]->kind, KIND_NEXT_STEP);
+    assert_string_equal(sent[0]->text, "电话确认贷款预审");
+    free_reminders(sent, 1);
+
+    /* Re-grades still carry the step that fired: it is not planned again. */
+    plan(fx, &g, "2026-03-06T12:00:00+08:00");
+    assert_false(has_pending(fx, 11, KIND_NEXT_STEP));
+    assert_int_equal(fire(fx, "2026-03-30T12:00:00+08:00", 100), 0);
+}
+
+static void test_fire_in_order_and_next_cycle(void **state)
+{
+    fixture_t *fx = *state;
+    Keyuan__V1__Reminder *sent[8], *r;
+    grade_t g;
+
+    /* Three customers whose follow-ups come due in this order: 3, 1, 2. */
+    grade_init(&g, 1, "agent-1", GRADE_A, "2026-03-02T11:00:00+08:00");
+    plan(fx, &g, "2026-03-02T11:00:00+08:00");
+    grade_init(&g, 2, "agent-1", GRADE_A, "2026-03-02T12:00:00+08:00");
+    plan(fx, &g, "2026-03-02T12:00:00+08:00");
+    grade_init(&g, 3, "agent-2", GRADE_A, "2026-03-02T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T12:00:00+08:00");
+
+    /* Nothing is due before its time. */
+    assert_int_equal(fire(fx, "2026-03-05T09:59:59+08:00", 100), 0);
+
+    /* A batch limit of 2 fires the two earliest. */
+    assert_int_equal(fire(fx, "2026-03-05T12:00:00+08:00", 2), 2);
+    assert_int_equal(fire(fx, "2026-03-05T12:00:00+08:00", 100), 1);
+    assert_int_equal(fire(fx, "2026-03-05T12:00:00+08:00", 100), 0);
+    assert_int_equal(outbox_reminders(fx, sent, 8), 3);
+    assert_int_equal(sent[0]->customer_id, 3);
+    assert_int_equal(sent[1]->customer_id, 1);
+    assert_int_equal(sent[2]->customer_id, 2);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sent[i]->kind, KIND_CADENCE);
+        assert_int_equal(sent[i]->cycle, 1);
+        assert_non_null(sent[i]->fired_at);
+        assert_int_equal(wire_ts_ms(sent[i]->fired_at),
+                         at("2026-03-05T12:00:00+08:00"));
+    }
+    free_reminders(sent, 3);
+
+    /* Each fired cadence planned its next cycle, one period on. */
+    r = pending(fx, 3, KIND_CADENCE);
+    assert_int_equal(r->cycle, 2);
+    assert_int_equal(wire_ts_ms(r->due_at), at("2026-03-08T10:00:00+08:00"));
+    assert_string_equal(r->text, "A类客户定期跟进（第2次）");
+    keyuan__v1__reminder__free_unpacked(r, NULL);
+    assert_int_equal(totals(fx).pending, 3);
+
+    /* Second cycle: each fires once more, and only once. */
+    assert_int_equal(fire(fx, "2026-03-08T12:00:00+08:00", 100), 3);
+    assert_int_equal(fire(fx, "2026-03-08T12:00:00+08:00", 100), 0);
+    assert_int_equal(outbox_reminders(fx, sent, 8), 6);
+    for (int i = 3; i < 6; i++)
+        assert_int_equal(sent[i]->cycle, 2);
+    free_reminders(sent, 6);
+    assert_int_equal(totals(fx).fired, 6);
+}
+
+static void test_fire_after_long_stop(void **state)
+{
+    fixture_t *fx = *state;
+    Keyuan__V1__Reminder *r;
+    grade_t g;
+
+    grade_init(&g, 4, "agent-1", GRADE_A, "2026-03-02T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T10:00:00+08:00");
+
+    /* Down for ten days: one reminder, and the rhythm goes on. */
+    assert_int_equal(fire(fx, "2026-03-12T11:00:00+08:00", 100), 1);
+    r = pending(fx, 4, KIND_CADENCE);
+    assert_int_equal(r->cycle, 2);
+    assert_int_equal(wire_ts_ms(r->due_at), at("2026-03-14T10:00:00+08:00"));
+    keyuan__v1__reminder__free_unpacked(r, NULL);
+
+    /* A re-grade (no new contact) then keeps that plan. */
+    plan(fx, &g, "2026-03-12T12:00:00+08:00");
+    r = pending(fx, 4, KIND_CADENCE);
+    assert_int_equal(r->cycle, 2);
+    keyuan__v1__reminder__free_unpacked(r, NULL);
+    assert_int_equal(totals(fx).cancelled, 0);
+}
+
+static void test_overdue_first_grade(void **state)
+{
+    fixture_t *fx = *state;
+    Keyuan__V1__Reminder *r;
+    grade_t g;
+
+    /* Last contacted ten days ago and graded A now: due at once. */
+    grade_init(&g, 6, "agent-1", GRADE_A, "2026-03-02T10:00:00+08:00");
+    plan(fx, &g, "2026-03-12T15:00:00+08:00");
+    r = pending(fx, 6, KIND_CADENCE);
+    assert_int_equal(wire_ts_ms(r->due_at), at("2026-03-12T15:00:00+08:00"));
+    keyuan__v1__reminder__free_unpacked(r, NULL);
+}
+
+static void test_query(void **state)
+{
+    fixture_t *fx = *state;
+    Keyuan__V1__ReminderQuery q = KEYUAN__V1__REMINDER_QUERY__INIT;
+    Keyuan__V1__ReminderList l = KEYUAN__V1__REMINDER_LIST__INIT;
+    MDB_txn *txn;
+    grade_t g;
+
+    grade_init(&g, 1, "agent-1", GRADE_A, "2026-03-02T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T10:00:00+08:00");
+    grade_init(&g, 2, "agent-2", GRADE_A, "2026-03-02T11:00:00+08:00");
+    grade_step(&g, "签约", "2026-03-20T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T11:00:00+08:00");
+    assert_int_equal(fire(fx, "2026-03-05T12:00:00+08:00", 100), 2);
+    assert_int_equal(fire(fx, "2026-03-08T12:00:00+08:00", 100), 2);
+
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+
+    /* All fired, newest first. */
+    assert_int_equal(sched_query(fx->st, txn, &q, &l), 0);
+    assert_int_equal(l.n_reminders, 4);
+    for (size_t i = 0; i + 1 < l.n_reminders; i++)
+        assert_true(l.reminders[i]->reminder_id >
+                    l.reminders[i + 1]->reminder_id);
+    assert_int_equal(l.reminders[0]->cycle, 2);
+    sched_list_clear(&l);
+
+    /* One customer, with what is planned: 2 fired, cadence, next step. */
+    q.customer_id = 2;
+    q.include_planned = true;
+    assert_int_equal(sched_query(fx->st, txn, &q, &l), 0);
+    assert_int_equal(l.n_reminders, 4);
+    assert_non_null(l.reminders[0]->fired_at);
+    assert_non_null(l.reminders[1]->fired_at);
+    assert_null(l.reminders[2]->fired_at);
+    assert_int_equal(l.reminders[2]->kind, KIND_CADENCE);
+    assert_int_equal(l.reminders[3]->kind, KIND_NEXT_STEP);
+    sched_list_clear(&l);
+
+    /* By agent, with a limit. */
+    q.customer_id = 0;
+    q.agent_id = "agent-1";
+    q.limit = 1;
+    assert_int_equal(sched_query(fx->st, txn, &q, &l), 0);
+    assert_int_equal(l.n_reminders, 2); /* one fired, one planned */
+    for (size_t i = 0; i < l.n_reminders; i++) {
+        assert_int_equal(l.reminders[i]->customer_id, 1);
+        assert_string_equal(l.reminders[i]->agent_id, "agent-1");
+    }
+    assert_int_equal(l.reminders[0]->cycle, 2);
+    assert_null(l.reminders[1]->fired_at);
+    sched_list_clear(&l);
+
+    /* Nobody's. */
+    q.agent_id = "agent-404";
+    assert_int_equal(sched_query(fx->st, txn, &q, &l), 0);
+    assert_int_equal(l.n_reminders, 0);
+    mdb_txn_abort(txn);
+}
+
+static void test_first_due(void **state)
+{
+    fixture_t *fx = *state;
+    MDB_txn *txn;
+    int64_t due = 0;
+    grade_t g;
+
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+    assert_int_equal(sched_first_due(fx->st, txn, &due), KY_ENOTFOUND);
+    mdb_txn_abort(txn);
+
+    grade_init(&g, 1, "agent-1", GRADE_B, "2026-03-02T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T10:00:00+08:00");
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+    assert_int_equal(sched_first_due(fx->st, txn, &due), 0);
+    assert_int_equal(due, at("2026-03-09T10:00:00+08:00"));
+    mdb_txn_abort(txn);
+}
+
+int main(void)
+{
+    const struct CMUnitTest hours_tests[] = {
+        cmocka_unit_test(test_hours_parse),
+        cmocka_unit_test(test_hours_zone_unknown),
+        cmocka_unit_test(test_hours_shanghai),
+        cmocka_unit_test(test_hours_rollover),
+        cmocka_unit_test(test_hours_other_windows),
+        cmocka_unit_test(test_hours_dst),
+    };
+    const struct CMUnitTest planner_tests[] = {
+        cmocka_unit_test_setup_teardown(test_new_customer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cadence_replaces_pending, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cadence_agent_change_keeps_plan,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_do_not_disturb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fire_in_order_and_next_cycle,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fire_after_long_stop, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_overdue_first_grade, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_query, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_due, setup, teardown),
+    };
+    int failed =
+        cmocka_run_group_tests_name("scheduler_hours", hours_tests, NULL, NULL);
+
+    return failed + cmocka_run_group_tests_name("scheduler_planner",
+                                                planner_tests, NULL, NULL);
+}
