@@ -83,8 +83,12 @@ class Cluster:
             with open(os.path.join(self.tmp, s + ".log"), "ab") as log:
                 self.procs[s] = subprocess.Popen(self.args(s), stdout=log,
                                                  stderr=log)
-        for s in ([name] if name else SERVICES):
-            self.wait_ready(s)
+        try:
+            for s in ([name] if name else SERVICES):
+                self.wait_ready(s)
+        except Exception:
+            self.close()  # setUp failed: tearDown will not run
+            raise
         return self
 
     def wait_ready(self, name, timeout=10.0):
