@@ -33,11 +33,13 @@ static int opt_set(const opt_t *o, const char *text, const char *from)
             return KY_OK;
         break;
     case OPT_BOOL:
-        if (!strcmp(text, "1") || !strcmp(text, "true") || !strcmp(text, "yes")) {
+        if (!strcmp(text, "1") || !strcmp(text, "true") ||
+            !strcmp(text, "yes")) {
             *(bool *)o->dst = true;
             return KY_OK;
         }
-        if (!strcmp(text, "0") || !strcmp(text, "false") || !strcmp(text, "no")) {
+        if (!strcmp(text, "0") || !strcmp(text, "false") ||
+            !strcmp(text, "no")) {
             *(bool *)o->dst = false;
             return KY_OK;
         }
@@ -120,7 +122,8 @@ static int config_env(const opt_t *table)
 static void usage(const char *prog, const opt_t *table)
 {
     printf("usage: %s [options]\n\noptions (also KEYUAN_<NAME> or a line "
-           "in --config FILE):\n", prog);
+           "in --config FILE):\n",
+           prog);
     for (; table->name; table++)
         printf("  --%-20s %s\n", table->name, table->help);
     printf("  --%-20s %s\n", "config FILE", "read settings from FILE");

@@ -16,9 +16,9 @@
 enum opt_type { OPT_STR, OPT_INT, OPT_BOOL };
 
 typedef struct opt {
-    const char *name;     /* flag name without dashes: "state-dir" */
+    const char *name; /* flag name without dashes: "state-dir" */
     enum opt_type type;
-    void *dst;            /* char **, int64_t * or bool * */
+    void *dst; /* char **, int64_t * or bool * */
     const char *help;
 } opt_t;
 

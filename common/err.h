@@ -10,17 +10,17 @@
 
 enum {
     KY_OK = 0,
-    KY_ENOMEM = -1,   /* allocation failed */
-    KY_EIO = -2,      /* file or socket I/O failed; errno has details */
-    KY_ESTORE = -3,   /* LMDB returned an error */
+    KY_ENOMEM = -1, /* allocation failed */
+    KY_EIO = -2,    /* file or socket I/O failed; errno has details */
+    KY_ESTORE = -3, /* LMDB returned an error */
     KY_ENOTFOUND = -4,
-    KY_EINVAL = -5,   /* input failed validation */
-    KY_EDECODE = -6,  /* bytes or text did not parse */
-    KY_EZMQ = -7,     /* a ZeroMQ call failed */
-    KY_ECONFIG = -8,  /* configuration is wrong */
-    KY_EFULL = -9,    /* a store or queue is full */
-    KY_EAGAIN = -10,  /* try again later */
-    KY_ERANGE = -11,  /* a value is out of its allowed range */
+    KY_EINVAL = -5,     /* input failed validation */
+    KY_EDECODE = -6,    /* bytes or text did not parse */
+    KY_EZMQ = -7,       /* a ZeroMQ call failed */
+    KY_ECONFIG = -8,    /* configuration is wrong */
+    KY_EFULL = -9,      /* a store or queue is full */
+    KY_EAGAIN = -10,    /* try again later */
+    KY_ERANGE = -11,    /* a value is out of its allowed range */
     KY_EDISABLED = -12, /* the feature is off in this process */
     KY_EEXISTS = -13    /* the key is already there */
 };

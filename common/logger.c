@@ -45,11 +45,12 @@ void log_write(enum log_level level, const char *fmt, ...)
                  (long)tv.tv_usec / 1000, names[level], log_service);
 
     va_start(ap, fmt);
-    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     va_end(ap);
 
-    /* One fputs per line so lines from one process never interleave. */
-    strncat(line, "\n", sizeof line - strlen(line) - 1);
+    /* One fputs per line so lines from one process never interleave; the
+     * byte kept free above guarantees room for the newline. */
+    strcat(line, "\n");
     fputs(line, stderr);
 }
 

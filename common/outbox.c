@@ -10,15 +10,15 @@
 #include <zmq.h>
 
 struct outbox {
-    store_t *st;            /* the service's store, borrowed */
-    MDB_dbi db;             /* the "outbox" database */
-    void *sock;             /* DEALER connected to the receiver */
-    char *sender;           /* our service name, sent with every message */
-    uint64_t acked;         /* highest sequence the receiver acked */
-    uint64_t pruned;        /* highest sequence deleted from the store */
-    uint64_t sent;          /* highest sequence sent on the socket */
-    uint64_t stored;        /* highest sequence known committed */
-    int64_t progress_ms;    /* monotonic time of the last ack or first send */
+    store_t *st;         /* the service's store, borrowed */
+    MDB_dbi db;          /* the "outbox" database */
+    void *sock;          /* DEALER connected to the receiver */
+    char *sender;        /* our service name, sent with every message */
+    uint64_t acked;      /* highest sequence the receiver acked */
+    uint64_t pruned;     /* highest sequence deleted from the store */
+    uint64_t sent;       /* highest sequence sent on the socket */
+    uint64_t stored;     /* highest sequence known committed */
+    int64_t progress_ms; /* monotonic time of the last ack or first send */
 };
 
 /* Reads the first and last stored sequence to resume after a restart. */
@@ -60,8 +60,8 @@ static void *outbox_connect(void *zctx, const char *endpoint, int *err)
     zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof one);
     zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
     if (zmq_connect(sock, endpoint) != 0) {
-        log_error("event=link_connect_failed endpoint=%s err=\"%s\"",
-                  endpoint, zmq_strerror(zmq_errno()));
+        log_error("event=link_connect_failed endpoint=%s err=\"%s\"", endpoint,
+                  zmq_strerror(zmq_errno()));
         zmq_close(sock);
         *err = KY_EZMQ;
         return NULL;

@@ -10,8 +10,8 @@ int peer_check(store_t *st, MDB_txn *txn, const Envelope *msg,
 {
     MDB_val val;
     const char *sender = msg->sender ? msg->sender : "";
-    int rc = store_get(txn, store_db(st, "peers"), sender, strlen(sender),
-                       &val);
+    int rc =
+        store_get(txn, store_db(st, "peers"), sender, strlen(sender), &val);
 
     *last = 0;
     if (rc && rc != KY_ENOTFOUND)

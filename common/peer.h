@@ -17,9 +17,9 @@
 #include "wire.h"
 
 enum peer_verdict {
-    PEER_APPLY,     /* the next expected message: apply it */
-    PEER_REPEAT,    /* already applied: ack, do not apply */
-    PEER_GAP        /* comes after a missing one: drop it */
+    PEER_APPLY,  /* the next expected message: apply it */
+    PEER_REPEAT, /* already applied: ack, do not apply */
+    PEER_GAP     /* comes after a missing one: drop it */
 };
 
 /*

@@ -14,12 +14,12 @@
 #include <unistd.h>
 
 struct store {
-    MDB_env *env;                         /* the environment */
-    int ndbs;                             /* entries used in names/dbis */
-    const char *names[STORE_MAX_DBS];     /* database names, borrowed */
-    MDB_dbi dbis[STORE_MAX_DBS];          /* their handles */
-    MDB_dbi meta;                         /* shortcut to "meta" */
-    uint64_t epoch;                       /* random, fixed at creation */
+    MDB_env *env;                     /* the environment */
+    int ndbs;                         /* entries used in names/dbis */
+    const char *names[STORE_MAX_DBS]; /* database names, borrowed */
+    MDB_dbi dbis[STORE_MAX_DBS];      /* their handles */
+    MDB_dbi meta;                     /* shortcut to "meta" */
+    uint64_t epoch;                   /* random, fixed at creation */
 };
 
 int store_err(int rc, const char *what)
@@ -31,8 +31,7 @@ int store_err(int rc, const char *what)
     if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
         log_error("event=store_full op=%s err=\"%s\"", what, mdb_strerror(rc));
     else
-        log_error("event=store_error op=%s err=\"%s\"", what,
-                  mdb_strerror(rc));
+        log_error("event=store_error op=%s err=\"%s\"", what, mdb_strerror(rc));
     return rc == MDB_MAP_FULL || rc == MDB_TXN_FULL ? KY_EFULL : KY_ESTORE;
 }
 

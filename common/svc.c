@@ -14,7 +14,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#define SVC_MAX_ROUTE 3     /* identity, and REQ's empty delimiter */
+#define SVC_MAX_ROUTE 3 /* identity, and REQ's empty delimiter */
 #define SVC_MAX_COUNTERS 48
 #define SVC_MAX_SENDERS 8
 
@@ -22,8 +22,8 @@
 typedef struct item {
     zmq_msg_t route[SVC_MAX_ROUTE]; /* frames before the payload */
     int nroute;
-    Envelope *msg;                  /* NULL when the payload did not parse */
-    uint8_t *out;                   /* packed reply, sent after commit */
+    Envelope *msg; /* NULL when the payload did not parse */
+    uint8_t *out;  /* packed reply, sent after commit */
     size_t out_len;
 } item_t;
 
@@ -32,13 +32,13 @@ typedef struct ack_due {
     char name[64];
     uint64_t epoch;
     uint64_t seq;
-    item_t *last;                   /* its latest item, for the route */
+    item_t *last; /* its latest item, for the route */
 } ack_due_t;
 
 /* A block of svc_alloc() memory or a message to free after a reply. */
 typedef struct scrap {
     struct scrap *next;
-    ProtobufCMessage *msg;          /* set for svc_defer_free() entries */
+    ProtobufCMessage *msg; /* set for svc_defer_free() entries */
 } scrap_t;
 
 struct svc {
@@ -153,8 +153,8 @@ void svc_count(svc_t *svc, const char *name, uint64_t n)
     svc->counters[i].value += n;
 }
 
-void svc_status_add(svc_t *svc, Keyuan__V1__StatusReply *st,
-                    const char *name, uint64_t value)
+void svc_status_add(svc_t *svc, Keyuan__V1__StatusReply *st, const char *name,
+                    uint64_t value)
 {
     Keyuan__V1__Counter *c = svc_alloc(svc, sizeof *c);
     Keyuan__V1__Counter **grown;
@@ -204,8 +204,7 @@ static int svc_load_clock(svc_t *svc)
     if (rc)
         return rc;
     clock_enable_test(saved ? (int64_t)saved : clock_now_ms());
-    log_warn("event=test_clock_enabled now_ms=%lld",
-             (long long)clock_now_ms());
+    log_warn("event=test_clock_enabled now_ms=%lld", (long long)clock_now_ms());
     return KY_OK;
 }
 
@@ -249,8 +248,8 @@ svc_t *svc_new(const svc_config_t *cfg, int *err)
     if ((*err = svc_bind(svc)) != 0)
         goto fail;
     if (cfg->downstream && *cfg->downstream) { /* "": last stage */
-        svc->ob = outbox_new(svc->st, svc->zctx, cfg->name, cfg->downstream,
-                             err);
+        svc->ob =
+            outbox_new(svc->st, svc->zctx, cfg->name, cfg->downstream, err);
         if (svc->ob == NULL)
             goto fail;
     }
@@ -390,8 +389,7 @@ static void answer_status(svc_t *svc, const svc_ops_t *ops, void *self,
         st->outbox_oldest_age_ms = outbox_oldest_age_ms(svc->ob);
     }
     for (int i = 0; i < svc->ncounters; i++)
-        svc_status_add(svc, st, svc->counters[i].name,
-                       svc->counters[i].value);
+        svc_status_add(svc, st, svc->counters[i].name, svc->counters[i].value);
     if (ops->status)
         ops->status(self, txn, st);
     reply->body_case = KEYUAN__V1__ENVELOPE__BODY_STATUS;
@@ -522,15 +520,16 @@ static void reject_undecodable(svc_t *svc, item_t *it)
     pack_reply(svc, it, &reply);
 }
 
-/* ---- one batch -------------------------------------------------------------- */
+/* ---- one batch --------------------------------------------------------------
+ */
 
 /* Reads up to SVC_BATCH_MAX waiting messages; returns how many. */
 static int batch_read(svc_t *svc)
 {
     int n = 0;
 
-    while (n < SVC_BATCH_MAX && item_read(svc, &svc->items[n], ZMQ_DONTWAIT)
-                                    == 1)
+    while (n < SVC_BATCH_MAX &&
+           item_read(svc, &svc->items[n], ZMQ_DONTWAIT) == 1)
         n++;
     return n;
 }
@@ -596,7 +595,8 @@ static int batch_run(svc_t *svc, const svc_ops_t *ops, void *self, int n)
     return rc;
 }
 
-/* ---- the loop ----------------------------------------------------------------- */
+/* ---- the loop
+ * ----------------------------------------------------------------- */
 
 static void install_signals(void)
 {
@@ -656,12 +656,12 @@ int svc_run(svc_t *svc, const svc_ops_t *ops, void *self)
     return rc;
 }
 
-/* ---- options ------------------------------------------------------------------ */
+/* ---- options
+ * ------------------------------------------------------------------ */
 
 #define SVC_MAX_OPTS 48
 
-int svc_configure(svc_config_t *cfg, const opt_t *extra, int argc,
-                  char **argv)
+int svc_configure(svc_config_t *cfg, const opt_t *extra, int argc, char **argv)
 {
     static char *level = "info";
     static int64_t map_mb;

@@ -32,14 +32,14 @@ typedef struct svc svc_t;
 
 /* What a service is started with; strings are borrowed for its life. */
 typedef struct svc_config {
-    const char *name;         /* "intake", ...: logs, link sender name */
-    const char *state_dir;    /* the service's LMDB directory */
-    const char *bind;         /* ZeroMQ endpoint to bind */
-    const char *downstream;   /* endpoint of the next service, or NULL */
-    const char *const *dbs;   /* the service's databases, NULL-terminated */
-    size_t map_mb;            /* LMDB map size */
-    bool test_clock;          /* run on the test clock (tests only) */
-    int64_t max_msg_bytes;    /* larger messages drop the sender; 0: none */
+    const char *name;       /* "intake", ...: logs, link sender name */
+    const char *state_dir;  /* the service's LMDB directory */
+    const char *bind;       /* ZeroMQ endpoint to bind */
+    const char *downstream; /* endpoint of the next service, or NULL */
+    const char *const *dbs; /* the service's databases, NULL-terminated */
+    size_t map_mb;          /* LMDB map size */
+    bool test_clock;        /* run on the test clock (tests only) */
+    int64_t max_msg_bytes;  /* larger messages drop the sender; 0: none */
 } svc_config_t;
 
 typedef struct svc_ops {
@@ -71,8 +71,7 @@ typedef struct svc_ops {
  * hold the defaults on entry, and sets up logging. Returns 0, 1 when
  * --help was asked, or KY_ECONFIG after printing what is wrong.
  */
-int svc_configure(svc_config_t *cfg, const opt_t *extra, int argc,
-                  char **argv);
+int svc_configure(svc_config_t *cfg, const opt_t *extra, int argc, char **argv);
 
 /* Opens the store, binds, connects the outbox. NULL with *err on error. */
 svc_t *svc_new(const svc_config_t *cfg, int *err);
@@ -110,8 +109,8 @@ void svc_defer_free(svc_t *svc, ProtobufCMessage *msg);
 void svc_count(svc_t *svc, const char *name, uint64_t n);
 
 /* Adds a counter line to a status reply being built. */
-void svc_status_add(svc_t *svc, Keyuan__V1__StatusReply *st,
-                    const char *name, uint64_t value);
+void svc_status_add(svc_t *svc, Keyuan__V1__StatusReply *st, const char *name,
+                    uint64_t value);
 
 /*
  * Fills reply with a Reply body of the given status; code, message and

@@ -19,11 +19,15 @@
 #define IDENT_KEY_BYTES 32
 #define IDENT_HASH_BYTES 32
 
-enum ident_kind { IDENT_MOBILE = 'm', IDENT_WECHAT = 'w', IDENT_EMAIL = 'e',
-                  IDENT_EVENT = 'v' };
+enum ident_kind {
+    IDENT_MOBILE = 'm',
+    IDENT_WECHAT = 'w',
+    IDENT_EMAIL = 'e',
+    IDENT_EVENT = 'v'
+};
 
 typedef struct ident {
-    uint8_t key[IDENT_KEY_BYTES];   /* the secret hash key */
+    uint8_t key[IDENT_KEY_BYTES]; /* the secret hash key */
 } ident_t;
 
 /*

@@ -114,7 +114,7 @@ static int accept(intake_t *in, MDB_txn *txn, const uint8_t *key,
 typedef struct idents {
     char mobile[PHONE_E164_MAX];
     const char *wechat;
-    char *email;            /* lower-cased copy (svc_alloc) */
+    char *email; /* lower-cased copy (svc_alloc) */
     uint8_t hash[3][IDENT_HASH_BYTES];
     bool has[3];
 } idents_t;
@@ -218,7 +218,9 @@ static void needs_merge(Keyuan__V1__Needs *out, const Keyuan__V1__Needs *old,
     old = old ? old : &none;
     ev = ev ? ev : &none;
     *out = *old;
-#define TAKE(f) if (ev->f) out->f = ev->f
+#define TAKE(f)                                                                \
+    if (ev->f)                                                                 \
+    out->f = ev->f
     TAKE(purpose);
     TAKE(bedrooms);
     TAKE(living_rooms);
@@ -229,7 +231,9 @@ static void needs_merge(Keyuan__V1__Needs *out, const Keyuan__V1__Needs *old,
     TAKE(timeline_months);
     TAKE(stage);
 #undef TAKE
-#define TAKE_STR(f) if (ev->f && *ev->f) out->f = ev->f
+#define TAKE_STR(f)                                                            \
+    if (ev->f && *ev->f)                                                       \
+    out->f = ev->f
     TAKE_STR(floor_preference);
     TAKE_STR(orientation_preference);
     TAKE_STR(decoration_preference);
@@ -260,11 +264,12 @@ static void sources_add(intake_t *in, CustomerView *cv, const char *source)
 }
 
 /* Reads a stored view, or leaves *out NULL when there is none yet. */
-static int view_load(intake_t *in, MDB_txn *txn, MDB_dbi db,
-                     const uint8_t *key, CustomerView **out)
+static int view_load(intake_t *in, MDB_txn *txn, MDB_dbi db, const uint8_t *key,
+                     CustomerView **out)
 {
-    int rc = store_get_msg(txn, db, key, 8, &keyuan__v1__customer_view__descriptor,
-                           (ProtobufCMessage **)out);
+    int rc =
+        store_get_msg(txn, db, key, 8, &keyuan__v1__customer_view__descriptor,
+                      (ProtobufCMessage **)out);
 
     if (rc == KY_ENOTFOUND) {
         *out = NULL;
@@ -285,8 +290,8 @@ static Google__Protobuf__Timestamp *ts_new(intake_t *in, int64_t ms)
 }
 
 /* Chooses the owning agent of a new file and says why in the log. */
-static const char *assign_agent(intake_t *in, MDB_txn *txn,
-                                const LeadEvent *ev, uint64_t customer_id)
+static const char *assign_agent(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
+                                uint64_t customer_id)
 {
     const agent_t *ag = agents_active(&in->agents, ev->agent_id);
     uint64_t turn;
@@ -343,8 +348,9 @@ static int person_update(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
         return rc;
     if (old)
         person = *old;
-#define KEEP_OR(f, v) if ((person.f == NULL || !*person.f) && (v) && *(v)) \
-        person.f = (char *)(v)
+#define KEEP_OR(f, v)                                                          \
+    if ((person.f == NULL || !*person.f) && (v) && *(v))                       \
+    person.f = (char *)(v)
     KEEP_OR(name, ev->name);
     KEEP_OR(mobile, ids->mobile);
     KEEP_OR(wechat_id, ids->wechat);
@@ -446,9 +452,8 @@ static int on_listing(intake_t *in, MDB_txn *txn,
     if (!check_listing(ev, &f))
         return reject(in, reply, &f);
     event_key(in, ev->source,
-              ev->source_event_id && *ev->source_event_id
-                  ? ev->source_event_id
-                  : ev->listing_id,
+              ev->source_event_id && *ev->source_event_id ? ev->source_event_id
+                                                          : ev->listing_id,
               evkey);
     if ((rc = answer_again(in, txn, evkey, reply)) != KY_ENOTFOUND)
         return rc;
@@ -467,7 +472,8 @@ static int on_contact(intake_t *in, MDB_txn *txn,
 {
     uint8_t evkey[IDENT_HASH_BYTES], key[8];
     CustomerView *old, cv;
-    check_fail_t f = {"not_found", "customerId", "customerId: no such customer"};
+    check_fail_t f = {"not_found", "customerId",
+                      "customerId: no such customer"};
     int rc;
 
     if (!check_contact(ev, &f))
@@ -485,8 +491,8 @@ static int on_contact(intake_t *in, MDB_txn *txn,
     cv.contact_count++;
     cv.updated_at = ts_new(in, clock_now_ms());
     if ((rc = store_put_msg(txn, in->customers, key, 8, &cv.base)) != 0 ||
-        (rc = history_add(in, txn, in->contacts, ev->customer_id,
-                          &ev->base)) != 0 ||
+        (rc = history_add(in, txn, in->contacts, ev->customer_id, &ev->base)) !=
+            0 ||
         (rc = snapshot_send(in, txn, &cv, false, "contact", ev)) != 0)
         return rc;
     svc_count(in->svc, "contacts", 1);
@@ -571,8 +577,7 @@ static int intake_handle(void *self, MDB_txn *txn, const Envelope *msg,
     }
 }
 
-static void intake_status(void *self, MDB_txn *txn,
-                          Keyuan__V1__StatusReply *st)
+static void intake_status(void *self, MDB_txn *txn, Keyuan__V1__StatusReply *st)
 {
     intake_t *in = self;
 
@@ -581,7 +586,8 @@ static void intake_status(void *self, MDB_txn *txn,
     svc_status_add(in->svc, st, "contact_log", store_count(txn, in->contacts));
 }
 
-/* ---- start and stop ------------------------------------------------------- */
+/* ---- start and stop -------------------------------------------------------
+ */
 
 static int intake_open(intake_t *in, const svc_config_t *cfg,
                        const intake_options_t *opt)

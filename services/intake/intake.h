@@ -8,8 +8,8 @@
 #include "svc.h"
 
 typedef struct intake_options {
-    const char *agents_path;    /* JSON list of agents (agents.h) */
-    const char *key_path;       /* index hash key; made on first start */
+    const char *agents_path; /* JSON list of agents (agents.h) */
+    const char *key_path;    /* index hash key; made on first start */
 } intake_options_t;
 
 /* Runs intake until SIGTERM/SIGINT. Returns a process exit status. */

@@ -3,8 +3,8 @@
 
 int main(int argc, char **argv)
 {
-    static const char *const dbs[] = {"events", "ident", "customers",
-                                      "persons", "history", "contacts", NULL};
+    static const char *const dbs[] = {
+        "events", "ident", "customers", "persons", "history", "contacts", NULL};
     svc_config_t cfg = {
         .name = "intake",
         .state_dir = "var/intake",

@@ -13,8 +13,8 @@
 typedef struct parsed {
     char digits[DIGITS_MAX + 1];
     int ndigits;
-    bool plus;              /* began with '+' (or full-width '＋') */
-    char ext[8];            /* extension digits, if any */
+    bool plus;   /* began with '+' (or full-width '＋') */
+    char ext[8]; /* extension digits, if any */
     const char *error;
 } parsed_t;
 
@@ -35,14 +35,13 @@ static int fullwidth(const unsigned char *p, char *ascii)
 /* Separators people put in numbers: ASCII and full-width punctuation. */
 static int separator(const unsigned char *p)
 {
-    static const char *wide[] = {
-        "\xE3\x80\x80", /* ideographic space */
-        "\xEF\xBC\x8D", /* full-width hyphen-minus */
-        "\xEF\xBC\x88", /* full-width ( */
-        "\xEF\xBC\x89", /* full-width ) */
-        "\xE2\x80\x94", /* em dash */
-        "\xE2\x80\x93", /* en dash */
-        NULL};
+    static const char *wide[] = {"\xE3\x80\x80", /* ideographic space */
+                                 "\xEF\xBC\x8D", /* full-width hyphen-minus */
+                                 "\xEF\xBC\x88", /* full-width ( */
+                                 "\xEF\xBC\x89", /* full-width ) */
+                                 "\xE2\x80\x94", /* em dash */
+                                 "\xE2\x80\x93", /* en dash */
+                                 NULL};
 
     if (strchr(" -.()/\t", *p) && *p)
         return 1;

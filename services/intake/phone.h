@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#define PHONE_E164_MAX 24   /* "+" 15 digits, ",ext" and NUL fit */
+#define PHONE_E164_MAX 24 /* "+" 15 digits, ",ext" and NUL fit */
 
 /*
  * Normalises raw into out (PHONE_E164_MAX bytes): "+8613800138000",

@@ -66,8 +66,7 @@ static bool check_text(const char *value, const char *field, bool required,
     size_t max = limit_of(field);
 
     if (value == NULL || *value == '\0')
-        return required ? fail(f, "missing_field", field, "is required")
-                        : true;
+        return required ? fail(f, "missing_field", field, "is required") : true;
     if (!text_valid_utf8(value, strlen(value)))
         return fail(f, "invalid_utf8", field, "is not valid UTF-8");
     if (text_codepoints(value) > max) {

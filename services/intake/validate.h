@@ -13,9 +13,9 @@
 #include <stdbool.h>
 
 typedef struct check_fail {
-    const char *code;       /* "missing_field", "too_long", ... */
-    const char *field;      /* proto3 JSON path of the field */
-    char message[192];      /* what is wrong, in English */
+    const char *code;  /* "missing_field", "too_long", ... */
+    const char *field; /* proto3 JSON path of the field */
+    char message[192]; /* what is wrong, in English */
 } check_fail_t;
 
 /* Each returns true when the event may be applied, else fills *f. */

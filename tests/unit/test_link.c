@@ -22,7 +22,7 @@
 typedef struct fixture {
     char dir[64];
     void *zctx;
-    void *receiver;     /* ROUTER standing in for the next service */
+    void *receiver; /* ROUTER standing in for the next service */
     store_t *st;
     outbox_t *ob;
 } fixture_t;
@@ -128,8 +128,7 @@ static void send_ack(fixture_t *fx, zmq_msg_t *route, uint64_t seq)
 }
 
 /* Receives n messages and checks they are seq first..first+n-1. */
-static void expect_seqs(fixture_t *fx, uint64_t first, int n,
-                        zmq_msg_t *route)
+static void expect_seqs(fixture_t *fx, uint64_t first, int n, zmq_msg_t *route)
 {
     for (int i = 0; i < n; i++) {
         Envelope *env = receive(fx, route);

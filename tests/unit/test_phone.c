@@ -45,7 +45,9 @@ static void test_fullwidth(void **state)
                 "\xEF\xBC\x90\xEF\xBC\x90\xEF\xBC\x91\xEF\xBC\x93"
                 "\xEF\xBC\x98\xEF\xBC\x90\xEF\xBC\x90\xEF\xBC\x90",
                 "+8613800138000");
-    expect_e164("\xEF\xBC\x8B" "8613800138000", "+8613800138000");
+    expect_e164("\xEF\xBC\x8B"
+                "8613800138000",
+                "+8613800138000");
 }
 
 static void test_landlines(void **state)
@@ -83,11 +85,11 @@ static void test_invalid(void **state)
     expect_invalid("");
     expect_invalid("12345");
     expect_invalid("not a phone");
-    expect_invalid("1380013800O");       /* letter O */
-    expect_invalid("23800138000");       /* no such mobile prefix */
+    expect_invalid("1380013800O"); /* letter O */
+    expect_invalid("23800138000"); /* no such mobile prefix */
     expect_invalid("+86 138 0013 8000 9999 9999");
     expect_invalid("138+0013");
-    expect_invalid("13800138000 ext");   /* extension without digits */
+    expect_invalid("13800138000 ext"); /* extension without digits */
 }
 
 int main(void)
