@@ -7,6 +7,7 @@ set -euo pipefail
 PACKAGES=(
     build-essential pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
+    libprotobuf-dev
     liblmdb-dev lmdb-utils libcurl4-openssl-dev libjansson-dev
     libsodium-dev libutf8proc-dev libcmocka-dev
     python3 python3-zmq python3-protobuf tzdata docker-compose

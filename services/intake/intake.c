@@ -142,13 +142,14 @@ static void idents_hash(intake_t *in, idents_t *ids)
 static bool idents_make(intake_t *in, const Keyuan__V1__Contacts *c,
                         idents_t *ids, check_fail_t *f)
 {
+    const char *why;
+
     memset(ids, 0, sizeof *ids);
     if (c->mobile && *c->mobile &&
-        phone_normalize(c->mobile, ids->mobile, sizeof ids->mobile) != 0) {
+        phone_normalize(c->mobile, ids->mobile, sizeof ids->mobile, &why)) {
         f->code = "invalid_phone";
         f->field = "contacts.mobile";
-        snprintf(f->message, sizeof f->message, "contacts.mobile: %s",
-                 ids->mobile);
+        snprintf(f->message, sizeof f->message, "contacts.mobile: %s", why);
         return false;
     }
     ids->wechat = c->wechat_id;

@@ -143,7 +143,8 @@ static const char *strip_cn_prefix(const parsed_t *ps, int *n)
     return d;
 }
 
-static int format_cn(const parsed_t *ps, char *out, size_t outlen)
+static int format_cn(const parsed_t *ps, char *out, size_t outlen,
+                     const char **why)
 {
     int n = ps->ndigits;
     const char *d = strip_cn_prefix(ps, &n);
@@ -164,29 +165,34 @@ static int format_cn(const parsed_t *ps, char *out, size_t outlen)
                  ps->ext[0] ? "," : "", ps->ext);
         return KY_OK;
     }
-    snprintf(out, outlen, "not a mainland mobile or landline number");
+    *why = "not a mainland mobile or landline number";
     return KY_EINVAL;
 }
 
-int phone_normalize(const char *raw, char *out, size_t outlen)
+int phone_normalize(const char *raw, char *out, size_t outlen,
+                    const char **why)
 {
     parsed_t ps = {0};
+    const char *unused;
+
+    why = why ? why : &unused;
+    *out = '\0';
 
     parse((const unsigned char *)raw, &ps);
     if (ps.error == NULL && ps.ndigits < 7)
         ps.error = ps.ndigits ? "too few digits" : "no digits";
     if (ps.error) {
-        snprintf(out, outlen, "%s", ps.error);
+        *why = ps.error;
         return KY_EINVAL;
     }
     if (ps.plus && strncmp(ps.digits, "86", 2) != 0) {
         if (ps.ndigits > 15 || ps.digits[0] == '0') {
-            snprintf(out, outlen, "not a valid international number");
+            *why = "not a valid international number";
             return KY_EINVAL;
         }
         snprintf(out, outlen, "+%s%s%s", ps.digits, ps.ext[0] ? "," : "",
                  ps.ext);
         return KY_OK;
     }
-    return format_cn(&ps, out, outlen);
+    return format_cn(&ps, out, outlen, why);
 }

@@ -18,8 +18,10 @@
  * Normalises raw into out (PHONE_E164_MAX bytes): "+8613800138000",
  * "+861062345678", "+14155550100". A landline extension is kept after a
  * comma: "+861062345678,123". Returns 0, or KY_EINVAL when raw cannot be a
- * phone number; then out holds a short reason in English.
+ * phone number; then *why (when why is not NULL) is set to a short static
+ * reason in English.
  */
-int phone_normalize(const char *raw, char *out, size_t outlen);
+int phone_normalize(const char *raw, char *out, size_t outlen,
+                    const char **why);
 
 #endif

@@ -119,6 +119,9 @@ class IntakeTest(unittest.TestCase):
             self.assertEqual(r.status, REJECTED, fields)
             self.assertEqual((r.code, r.field), (code, field), fields)
             self.assertIn(field, r.message)
+        bad = self.lead("b8", "23800138000")
+        self.assertEqual(bad.message, "contacts.mobile: not a mainland "
+                         "mobile or landline number")
         self.assertEqual(self.c.counter("intake", "customers"), 0)
 
     def test_name_at_limit_is_accepted(self):
