@@ -1,5 +1,6 @@
 """intake on its own: replies, identity, first answers, bad input."""
 import signal
+import time
 import unittest
 
 import zmq
@@ -174,6 +175,35 @@ class IntakeTest(unittest.TestCase):
         sock.close()
         r = self.lead("after-big", "13800138080")
         self.assertEqual(r.status, ACCEPTED)
+
+    def test_simultaneous_events_for_a_new_phone_make_one_file(self):
+        """Many sources report one new person at the same moment: the
+        events land in one batch, and still make exactly one file."""
+        socks = []
+        for i in range(8):
+            s = self.c.ctx.socket(zmq.DEALER)
+            s.setsockopt(zmq.LINGER, 0)
+            s.connect(self.c.endpoint("intake"))
+            socks.append(s)
+        time.sleep(0.2)  # all connected before anything is sent
+        for i, s in enumerate(socks):
+            env = pb.Envelope()
+            env.request_id = i + 1
+            env.lead.source = "src%d" % i
+            env.lead.source_event_id = "same-moment"
+            env.lead.contacts.mobile = ["13800138099", "+86 138 0013 8099",
+                                        "0086-13800138099"][i % 3]
+            s.send(env.SerializeToString())
+        replies = []
+        for s in socks:
+            self.assertTrue(s.poll(5000))
+            r = pb.Envelope()
+            r.ParseFromString(s.recv())
+            replies.append(r.reply)
+            s.close()
+        self.assertEqual(len({r.customer_id for r in replies}), 1)
+        self.assertEqual(sum(r.created for r in replies), 1)
+        self.assertEqual(self.c.counter("intake", "customers"), 1)
 
     def test_outbox_holds_snapshots_while_grading_is_down(self):
         for i in range(5):
