@@ -119,13 +119,29 @@ static int config_env(const opt_t *table)
     return KY_OK;
 }
 
+/* The option's current value, which is its default before parsing. */
+static void print_default(const opt_t *o)
+{
+    if (o->type == OPT_STR && *(const char **)o->dst)
+        printf(" [%s]", *(const char **)o->dst);
+    else if (o->type == OPT_INT)
+        printf(" [%lld]", (long long)*(int64_t *)o->dst);
+    else if (o->type == OPT_BOOL && *(bool *)o->dst)
+        printf(" [on]");
+}
+
 static void usage(const char *prog, const opt_t *table)
 {
-    printf("usage: %s [options]\n\noptions (also KEYUAN_<NAME> or a line "
-           "in --config FILE):\n",
+    printf("usage: %s [options]\n\n"
+           "Each option may also come from the environment as KEYUAN_NAME\n"
+           "(--state-dir: KEYUAN_STATE_DIR) or from a \"name = value\" line\n"
+           "in the --config FILE. Defaults are in brackets.\n\n",
            prog);
-    for (; table->name; table++)
-        printf("  --%-20s %s\n", table->name, table->help);
+    for (; table->name; table++) {
+        printf("  --%-20s %s", table->name, table->help);
+        print_default(table);
+        printf("\n");
+    }
     printf("  --%-20s %s\n", "config FILE", "read settings from FILE");
 }
 

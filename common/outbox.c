@@ -19,7 +19,22 @@ struct outbox {
     uint64_t sent;       /* highest sequence sent on the socket */
     uint64_t stored;     /* highest sequence known committed */
     int64_t progress_ms; /* monotonic time of the last ack or first send */
+    uint64_t oldest_seq; /* the first unacked entry when last looked */
+    int64_t oldest_since; /* monotonic time it became the first unacked */
 };
+
+/* Notes when the first unacked entry changed, for outbox_oldest_age_ms. */
+static void track_oldest(outbox_t *ob)
+{
+    if (ob->stored <= ob->acked) {
+        ob->oldest_since = 0;
+        return;
+    }
+    if (ob->oldest_seq != ob->acked + 1 || ob->oldest_since == 0) {
+        ob->oldest_seq = ob->acked + 1;
+        ob->oldest_since = clock_mono_ms();
+    }
+}
 
 /* Reads the first and last stored sequence to resume after a restart. */
 static int outbox_resume(outbox_t *ob)
@@ -146,6 +161,7 @@ static void outbox_on_ack(outbox_t *ob, const Envelope *env)
     /* After a restart the receiver may know more than we sent this time. */
     if (ob->sent < ob->acked)
         ob->sent = ob->acked;
+    track_oldest(ob);
 }
 
 int outbox_read_acks(outbox_t *ob)
@@ -246,6 +262,7 @@ int outbox_pump(outbox_t *ob)
     if (rc == 0 && ob->stored > ob->sent)
         rc = outbox_send_new(ob, txn);
     mdb_txn_abort(txn);
+    track_oldest(ob);
     return rc;
 }
 
@@ -269,7 +286,7 @@ uint64_t outbox_pending(const outbox_t *ob)
 
 uint64_t outbox_oldest_age_ms(const outbox_t *ob)
 {
-    if (ob->sent <= ob->acked)
+    if (ob->stored <= ob->acked || ob->oldest_since == 0)
         return 0;
-    return (uint64_t)(clock_mono_ms() - ob->progress_ms);
+    return (uint64_t)(clock_mono_ms() - ob->oldest_since);
 }

@@ -73,7 +73,10 @@ int64_t outbox_wait_ms(const outbox_t *ob);
 /* Entries stored and not yet acked, as far as this process knows. */
 uint64_t outbox_pending(const outbox_t *ob);
 
-/* Age in ms of the oldest unacked entry this process sent; 0 if none. */
+/*
+ * How long in ms the oldest unacked entry has waited, counted from when
+ * this process first found it pending; 0 when nothing is pending.
+ */
 uint64_t outbox_oldest_age_ms(const outbox_t *ob);
 
 #endif

@@ -10,11 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 struct store {
     MDB_env *env;                     /* the environment */
+    int lock_fd; /* flock()ed: one owner per store */
     int ndbs;                         /* entries used in names/dbis */
     const char *names[STORE_MAX_DBS]; /* database names, borrowed */
     MDB_dbi dbis[STORE_MAX_DBS];      /* their handles */
@@ -62,6 +66,31 @@ static int open_dbs(store_t *st, const char *const *names)
     return store_err(mdb_txn_commit(txn), "commit");
 }
 
+/*
+ * Takes the store's lock file. LMDB itself lets many processes share an
+ * environment, but each keyuan store has one owner: a second service
+ * started on the same directory would split the work and strand its
+ * outbox, so it is refused at start.
+ */
+static int store_lock(store_t *st, const char *dir)
+{
+    char path[4096];
+
+    snprintf(path, sizeof path, "%s/keyuan.lock", dir);
+    st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (st->lock_fd < 0) {
+        log_error("event=store_lock_failed dir=%s errno=%d", dir, errno);
+        return KY_EIO;
+    }
+    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        log_error("event=store_in_use dir=%s detail=\"another process owns "
+                  "this store\"", dir);
+        close(st->lock_fd);
+        return KY_ECONFIG;
+    }
+    return KY_OK;
+}
+
 /* Reads the store's epoch, choosing one when the store is new. */
 static int load_epoch(store_t *st)
 {
@@ -100,10 +129,13 @@ store_t *store_open(const char *dir, const char *const *names, size_t map_mb,
         *err = KY_EIO;
         goto fail_alloc;
     }
+    *err = store_lock(st, dir);
+    if (*err)
+        goto fail_alloc;
     rc = mdb_env_create(&st->env);
     if (rc) {
         *err = store_err(rc, "env_create");
-        goto fail_alloc;
+        goto fail_lock;
     }
     mdb_env_set_maxdbs(st->env, STORE_MAX_DBS);
     mdb_env_set_mapsize(st->env, map_mb * 1024 * 1024);
@@ -123,6 +155,8 @@ store_t *store_open(const char *dir, const char *const *names, size_t map_mb,
 
 fail_env:
     mdb_env_close(st->env);
+fail_lock:
+    close(st->lock_fd);
 fail_alloc:
     free(st);
     return NULL;
@@ -133,6 +167,7 @@ void store_destroy(store_t **sp)
     if (sp == NULL || *sp == NULL)
         return;
     mdb_env_close((*sp)->env);
+    close((*sp)->lock_fd);
     free(*sp);
     *sp = NULL;
 }

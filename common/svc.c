@@ -17,6 +17,7 @@
 #define SVC_MAX_ROUTE 3 /* identity, and REQ's empty delimiter */
 #define SVC_MAX_COUNTERS 48
 #define SVC_MAX_SENDERS 8
+#define SVC_STUCK_MS 60000 /* default for svc_config_t.stuck_ms */
 
 /* One message read from the ROUTER socket, and what to send back. */
 typedef struct item {
@@ -45,6 +46,7 @@ struct svc {
     svc_config_t cfg;
     void *zctx;
     void *router;
+    void *monitor; /* PAIR: the router's disconnect events (monitor_open) */
     store_t *st;
     outbox_t *ob;
     scrap_t *scraps;
@@ -188,6 +190,66 @@ Keyuan__V1__Reply *svc_reply(svc_t *svc, Envelope *reply,
     return r;
 }
 
+/* ---- peers dropped by the size cap ---------------------------------- */
+
+/*
+ * With ZMQ_MAXMSGSIZE set, libzmq closes the connection of a peer whose
+ * message is too large and tells the application nothing. A socket
+ * monitor is the only window on it, and a blurred one: libzmq 4.3.4
+ * reports the drop (stream_engine_base_t::error with protocol_error) as
+ * one ZMQ_EVENT_DISCONNECTED, exactly as it reports a peer that closed
+ * its connection itself, and the event carries only our own bind address
+ * and the descriptor just closed: no reason and no peer address. So we
+ * count every disconnect ("disconnects" in status) and log it at debug
+ * level; a size-cap drop is one of them, seen as a client that gets no
+ * reply. Clients connect for a request or a file, so disconnects are
+ * expected; a number growing without traffic to match is the sign.
+ */
+static int monitor_open(svc_t *svc)
+{
+    char ep[64];
+    int zero = 0;
+
+    snprintf(ep, sizeof ep, "inproc://svc-monitor-%p", (void *)svc);
+    if (zmq_socket_monitor(svc->router, ep, ZMQ_EVENT_DISCONNECTED) != 0)
+        return KY_EZMQ;
+    svc->monitor = zmq_socket(svc->zctx, ZMQ_PAIR);
+    if (svc->monitor == NULL)
+        return KY_EZMQ;
+    zmq_setsockopt(svc->monitor, ZMQ_LINGER, &zero, sizeof zero);
+    return zmq_connect(svc->monitor, ep) == 0 ? KY_OK : KY_EZMQ;
+}
+
+/* Reads one monitor frame; false when none is waiting. */
+static bool monitor_frame(svc_t *svc, zmq_msg_t *frame, int flags)
+{
+    zmq_msg_init(frame);
+    if (zmq_msg_recv(frame, svc->monitor, flags) >= 0)
+        return true;
+    zmq_msg_close(frame);
+    return false;
+}
+
+/* Counts the waiting events: [u16 event, u32 value] then the endpoint. */
+static void monitor_read(svc_t *svc)
+{
+    zmq_msg_t ev, endpoint;
+
+    while (monitor_frame(svc, &ev, ZMQ_DONTWAIT)) {
+        uint16_t id = 0;
+
+        if (zmq_msg_size(&ev) >= sizeof id)
+            memcpy(&id, zmq_msg_data(&ev), sizeof id);
+        zmq_msg_close(&ev);
+        if (monitor_frame(svc, &endpoint, 0))
+            zmq_msg_close(&endpoint);
+        if (id == ZMQ_EVENT_DISCONNECTED) {
+            svc_count(svc, "disconnects", 1);
+            log_debug("event=peer_disconnected");
+        }
+    }
+}
+
 /* ---- set-up and tear-down ---------------------------------------------- */
 
 /* Restores the test clock a previous run left, or starts it now. */
@@ -226,7 +288,7 @@ static int svc_bind(svc_t *svc)
                   zmq_strerror(zmq_errno()));
         return KY_EZMQ;
     }
-    return KY_OK;
+    return monitor_open(svc);
 }
 
 svc_t *svc_new(const svc_config_t *cfg, int *err)
@@ -268,6 +330,8 @@ void svc_destroy(svc_t **sp)
         return;
     svc = *sp;
     outbox_destroy(&svc->ob);
+    if (svc->monitor)
+        zmq_close(svc->monitor);
     if (svc->router)
         zmq_close(svc->router);
     store_destroy(&svc->st);
@@ -378,7 +442,10 @@ static void answer_status(svc_t *svc, const svc_ops_t *ops, void *self,
     google__protobuf__timestamp__init(&ts[0]);
     google__protobuf__timestamp__init(&ts[1]);
     st->service = (char *)svc->cfg.name;
-    st->healthy = true;
+    /* A link that has not moved for a minute means the next service is
+     * down or stuck: this one is up but its work is not flowing. */
+    st->healthy = svc->ob == NULL ||
+                  outbox_oldest_age_ms(svc->ob) < (uint64_t)svc->cfg.stuck_ms;
     st->test_clock = clock_is_test();
     wire_ts_set(&ts[0], svc->started_ms);
     wire_ts_set(&ts[1], clock_now_ms());
@@ -509,6 +576,30 @@ static void apply_link(svc_t *svc, const svc_ops_t *ops, void *self,
     ack_note(svc, it, it->msg->seq);
 }
 
+/*
+ * Link messages are taken only from the configured upstream service.
+ * Anything else that claims to be one (an outside client filling in seq
+ * or sender) is refused rather than applied or silently acked.
+ */
+static void apply_link_checked(svc_t *svc, const svc_ops_t *ops, void *self,
+                               MDB_txn *txn, item_t *it)
+{
+    Envelope reply = KEYUAN__V1__ENVELOPE__INIT;
+    const char *up = svc->cfg.upstream;
+
+    if (up && it->msg->seq > 0 && it->msg->sender &&
+        strcmp(it->msg->sender, up) == 0) {
+        apply_link(svc, ops, self, txn, it);
+        return;
+    }
+    svc_count(svc, "link_refused", 1);
+    svc_reply(svc, &reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_REJECTED,
+              "not_a_link", "seq",
+              "seq and sender are for keyuan's own services; leave them "
+              "unset in requests");
+    pack_reply(svc, it, &reply);
+}
+
 static void reject_undecodable(svc_t *svc, item_t *it)
 {
     Envelope reply = KEYUAN__V1__ENVELOPE__INIT;
@@ -542,8 +633,8 @@ static void batch_apply(svc_t *svc, const svc_ops_t *ops, void *self,
 
         if (it->msg == NULL)
             reject_undecodable(svc, it);
-        else if (it->msg->seq > 0 && it->msg->sender && it->msg->sender[0])
-            apply_link(svc, ops, self, txn, it);
+        else if (it->msg->seq > 0 || (it->msg->sender && *it->msg->sender))
+            apply_link_checked(svc, ops, self, txn, it);
         else
             apply_request(svc, ops, self, txn, it);
     }
@@ -621,14 +712,15 @@ static long poll_timeout(svc_t *svc, int64_t tick_ms)
 
 int svc_run(svc_t *svc, const svc_ops_t *ops, void *self)
 {
-    zmq_pollitem_t items[2] = {{svc->router, 0, ZMQ_POLLIN, 0}};
-    int nitems = 1, rc = 0;
-    int64_t tick_ms = 0;
+    zmq_pollitem_t items[3] = {{svc->router, 0, ZMQ_POLLIN, 0},
+                               {svc->monitor, 0, ZMQ_POLLIN, 0}};
+    int nitems = 2, rc = 0;
+    int64_t tick_ms = ops->tick ? 0 : -1; /* -1: nothing time-driven */
 
     if (svc->ob) {
-        items[1].socket = outbox_socket(svc->ob);
-        items[1].events = ZMQ_POLLIN;
-        nitems = 2;
+        items[2].socket = outbox_socket(svc->ob);
+        items[2].events = ZMQ_POLLIN;
+        nitems = 3;
     }
     install_signals();
     log_info("event=started endpoint=%s", svc->cfg.bind);
@@ -643,6 +735,7 @@ int svc_run(svc_t *svc, const svc_ops_t *ops, void *self)
         }
         if (svc->ob)
             outbox_read_acks(svc->ob);
+        monitor_read(svc);
         n = batch_read(svc);
         if (n > 0 || (svc->ob && outbox_needs_prune(svc->ob)))
             if (batch_run(svc, ops, self, n) != 0)
@@ -675,10 +768,14 @@ int svc_configure(svc_config_t *cfg, const opt_t *extra, int argc, char **argv)
         {"log-level", OPT_STR, &level, "debug, info, warn or error"},
         {"max-msg-bytes", OPT_INT, &cfg->max_msg_bytes,
          "drop senders of larger messages"},
+        {"unhealthy-after-ms", OPT_INT, &cfg->stuck_ms,
+         "report unhealthy when the outbox has not moved this long"},
     };
-    int n = 7, rc, lvl;
+    int n = 8, rc, lvl;
 
     map_mb = (int64_t)cfg->map_mb;
+    if (cfg->stuck_ms <= 0)
+        cfg->stuck_ms = SVC_STUCK_MS;
     for (; extra && extra->name && n < SVC_MAX_OPTS - 1; extra++)
         table[n++] = *extra;
     rc = config_parse(cfg->name, table, argc, argv);

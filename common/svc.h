@@ -36,8 +36,12 @@ typedef struct svc_config {
     const char *state_dir;  /* the service's LMDB directory */
     const char *bind;       /* ZeroMQ endpoint to bind */
     const char *downstream; /* endpoint of the next service, or NULL */
+    const char *upstream;   /* the one service whose link messages are
+                               taken ("intake" for grading), or NULL */
     const char *const *dbs; /* the service's databases, NULL-terminated */
     size_t map_mb;          /* LMDB map size */
+    int64_t stuck_ms;       /* unhealthy when the link has not moved for
+                               this long; 0: 60 s */
     bool test_clock;        /* run on the test clock (tests only) */
     int64_t max_msg_bytes;  /* larger messages drop the sender; 0: none */
 } svc_config_t;

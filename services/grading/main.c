@@ -10,6 +10,7 @@ int main(int argc, char **argv)
 {
     svc_config_t cfg = {
         .name = "grading",
+        .upstream = "intake",
         .state_dir = "var/grading",
         .bind = "tcp://127.0.0.1:7102",
         .downstream = "tcp://127.0.0.1:7103",

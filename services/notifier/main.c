@@ -9,6 +9,7 @@ int main(int argc, char **argv)
 {
     svc_config_t cfg = {
         .name = "notifier",
+        .upstream = "scheduler",
         .state_dir = "var/notifier",
         .bind = "tcp://127.0.0.1:7104",
         .downstream = NULL,

@@ -11,6 +11,7 @@ int main(int argc, char **argv)
 {
     svc_config_t cfg = {
         .name = "scheduler",
+        .upstream = "grading",
         .state_dir = "var/scheduler",
         .bind = "tcp://127.0.0.1:7103",
         .downstream = "tcp://127.0.0.1:7104",

@@ -1,0 +1,79 @@
+"""What every service gets from the common loop: idle cost, ownership of
+its store, refusal of forged link messages, and honest health."""
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+import harness
+from harness import pb, control_pb2
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ServiceLoopTest(unittest.TestCase):
+    def setUp(self):
+        self.c = harness.Cluster()
+
+    def tearDown(self):
+        self.c.close()
+
+    def test_idle_services_do_not_spin(self):
+        self.c.start()
+        time.sleep(0.5)
+        before = {s: cpu_seconds(p.pid) for s, p in self.c.procs.items()}
+        time.sleep(2.0)
+        for s, p in self.c.procs.items():
+            used = cpu_seconds(p.pid) - before[s]
+            self.assertLess(used, 0.2, "%s used %.2f s CPU idle" % (s, used))
+
+    def test_second_process_on_same_store_is_refused(self):
+        self.c.start("intake")
+        args = self.c.args("intake")
+        args[args.index("--bind") + 1] = "tcp://127.0.0.1:%d" % \
+            harness.free_port()
+        r = subprocess.run(args, capture_output=True, text=True, timeout=10)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("store_in_use", r.stderr)
+
+    def test_forged_link_message_is_refused_not_dropped(self):
+        self.c.start("intake")
+        env = pb.Envelope(seq=5, sender="grading", epoch=1)
+        env.lead.source = "p"
+        env.lead.source_event_id = "forged"
+        env.lead.contacts.mobile = "13800138500"
+        r = self.c.request("intake", env)
+        self.assertEqual(r.reply.status, control_pb2.REPLY_STATUS_REJECTED)
+        self.assertEqual(r.reply.code, "not_a_link")
+        self.assertEqual(self.c.counter("intake", "customers"), 0)
+
+    def test_link_from_an_unexpected_sender_is_refused(self):
+        self.c.start("grading")
+        env = pb.Envelope(seq=1, sender="someone", epoch=1)
+        env.customer.customer_id = 1
+        r = self.c.request("grading", env)
+        self.assertEqual(r.reply.code, "not_a_link")
+
+    def test_stuck_link_makes_the_sender_unhealthy(self):
+        self.c.extra = {"intake": ["--unhealthy-after-ms", "500"]}
+        self.c.start("intake")  # grading never starts: the link is stuck
+        self.assertTrue(self.c.status("intake").healthy)
+        r = self.c.push_lead(source="p", sourceEventId="h1",
+                             contacts={"mobile": "13800138501"})
+        self.assertEqual(r.status, control_pb2.REPLY_STATUS_ACCEPTED)
+        time.sleep(0.8)
+        st = self.c.status("intake")
+        self.assertFalse(st.healthy)
+        self.assertGreaterEqual(st.outbox_oldest_age_ms, 500)
+        self.c.start("grading")  # grading's downstream is down; no matter
+        self.c.wait_for(lambda: self.c.status("intake").healthy, timeout=10,
+                        what="intake healthy again")
+
+
+if __name__ == "__main__":
+    unittest.main()
