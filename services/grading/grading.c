@@ -179,6 +179,7 @@ static void result_fill(Keyuan__V1__GradeResult *res, char **reasons,
     res->next_step = snap->next_step;
     res->do_not_disturb = snap->do_not_disturb;
     res->birthday = snap->birthday;
+    res->merged_into = snap->merged_into;
 }
 
 static int result_send(grading_t *g, MDB_txn *txn, Keyuan__V1__GradeResult *res)

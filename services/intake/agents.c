@@ -249,11 +249,6 @@ const agent_t *agents_assign(const agents_t *a, const agent_lead_t *lead,
     return take_turn(a, NULL, turn);
 }
 
-const agent_t *agents_pick(const agents_t *a, uint64_t turn)
-{
-    return take_turn(a, NULL, turn);
-}
-
 void agents_reply(const agents_t *a, svc_t *svc, Envelope *reply)
 {
     Keyuan__V1__AgentList *list = svc_alloc(svc, sizeof *list);

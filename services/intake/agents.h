@@ -76,9 +76,6 @@ const agent_t *agents_active(const agents_t *a, const char *id);
 const agent_t *agents_assign(const agents_t *a, const agent_lead_t *lead,
                              uint64_t turn, char *reason, size_t reasonlen);
 
-/* The next active agent in turn, whatever the rules say. */
-const agent_t *agents_pick(const agents_t *a, uint64_t turn);
-
 /* Fills reply with an AgentList of every agent (for keyuanctl agents). */
 struct svc;
 void agents_reply(const agents_t *a, struct svc *svc,

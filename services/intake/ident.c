@@ -3,9 +3,11 @@
 
 #include "err.h"
 #include "logger.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <unistd.h>
 
@@ -27,15 +29,21 @@ static int ident_create_key(ident_t *id, const char *path)
     return KY_OK;
 }
 
-int ident_load_key(ident_t *id, const char *path)
+/* Reads the key; with create, makes one when the file does not exist. */
+static int ident_read_key(ident_t *id, const char *path, bool create)
 {
     int fd = open(path, O_RDONLY);
     ssize_t n;
 
     if (sodium_init() < 0)
         return KY_EIO;
-    if (fd < 0 && errno == ENOENT)
+    if (fd < 0 && errno == ENOENT && create)
         return ident_create_key(id, path);
+    if (fd < 0 && errno == ENOENT) {
+        log_error("event=index_key_missing detail=\"this store was made "
+                  "with an index key that is gone; restore it\"");
+        return KY_ECONFIG;
+    }
     if (fd < 0) {
         log_error("event=index_key_unreadable errno=%d", errno);
         return KY_EIO;
@@ -47,6 +55,44 @@ int ident_load_key(ident_t *id, const char *path)
         return KY_ECONFIG;
     }
     return KY_OK;
+}
+
+/* A fingerprint of the key that reveals nothing about it; never 0. */
+static uint64_t ident_fingerprint(const ident_t *id)
+{
+    uint8_t out[IDENT_HASH_BYTES];
+    uint64_t fp = 0;
+
+    ident_hash(id, IDENT_EVENT, "keyuan index key check", 23, out);
+    for (int i = 0; i < 8; i++)
+        fp = fp << 8 | out[i];
+    return fp ? fp : 1;
+}
+
+int ident_open(ident_t *id, store_t *st, const char *path)
+{
+    MDB_txn *txn;
+    uint64_t known;
+    int rc = store_begin(st, NULL, false, &txn);
+
+    if (rc)
+        return rc;
+    if ((rc = store_meta_get(st, txn, "index_key_check", &known)) == 0 &&
+        (rc = ident_read_key(id, path, known == 0)) == 0) {
+        if (known == 0)
+            rc = store_meta_put(st, txn, "index_key_check",
+                                ident_fingerprint(id));
+        else if (known != ident_fingerprint(id)) {
+            log_error("event=index_key_mismatch detail=\"the index key "
+                      "file is not the one this store was made with\"");
+            rc = KY_ECONFIG;
+        }
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return store_commit(txn);
 }
 
 void ident_hash(const ident_t *id, enum ident_kind kind, const void *value,

@@ -31,10 +31,14 @@ typedef struct ident {
 } ident_t;
 
 /*
- * Loads the key from path, creating it (mode 0600, random) when the file
- * does not exist. Returns 0, KY_EIO or KY_ECONFIG (wrong size).
+ * Opens the key of store st: loads it from path, or creates it when the
+ * store is new. The store keeps a fingerprint of its key, so a store
+ * started with a missing or different key is refused (KY_ECONFIG) instead
+ * of silently failing to find every customer and creating them again.
+ * Returns 0, KY_EIO, KY_ECONFIG or a store error.
  */
-int ident_load_key(ident_t *id, const char *path);
+struct store;
+int ident_open(ident_t *id, struct store *st, const char *path);
 
 /* Hashes kind and value (len bytes) into out. */
 void ident_hash(const ident_t *id, enum ident_kind kind, const void *value,

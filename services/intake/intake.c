@@ -5,20 +5,29 @@
  * the WeChat id and the e-mail (never by name), or creates one; merges what
  * it says into the file; assigns an owning agent to a new file; and sends
  * grading a snapshot of the file without personal data, through the outbox,
- * in the same transaction. Listings pass through to grading. Each request
- * gets one Reply; the first answer to a (source, source event id) is kept,
- * so a source that sends an event again gets that answer and changes
- * nothing. Rejected events are answered but not kept, so a corrected event
- * may come again under the same id.
+ * in the same transaction. Profile updates and contact logs change a file
+ * the same way; operators merge and unmerge files (merge.h). Listings pass
+ * through to grading. Each request gets one Reply; the first answer to a
+ * (source, source event id) is kept, so a source that sends an event again
+ * gets that answer and changes nothing. Rejected events are answered and
+ * quarantined, not remembered, so a corrected event may come again under
+ * the same id.
+ *
+ * A file is handled as one JSON document (file_doc.h): an event's fields
+ * are merged or set by path into it, and the difference before/after is
+ * the Change its history records.
  *
  * Store layout (one LMDB environment):
- *   events     keyed hash of (source, source event id) -> first Reply
- *   ident      keyed hash of a mobile, WeChat id or e-mail -> customer id
- *   customers  customer id -> CustomerView without personal fields
- *   persons    customer id -> CustomerView with only the personal fields
- *   history    (customer id, event id) -> the LeadEvent that changed it
- *   contacts   (customer id, contact id) -> ContactLog
- * Customer, event and contact ids grow with time, so writes append. All a
+ *   events           keyed hash of (source, source event id) -> first Reply
+ *   ident            keyed hash of a mobile, WeChat id or e-mail -> id
+ *   customer_idents  (customer id, hash) -> ""          (file_ident.h)
+ *   customers        customer id -> CustomerFile, no personal fields
+ *   persons          customer id -> CustomerPerson, the personal fields
+ *   history          (customer id, change id) -> Change  (history.h)
+ *   contacts         (customer id, contact id) -> ContactLog
+ *   merges           merged customer id -> MergeRecord   (merge.h)
+ *   quarantine       rejected events                     (quarantine.h)
+ * Customer, change and contact ids grow with time, so writes append. All a
  * person's records are keyed by, or prefixed with, the customer id, and
  * personal fields live apart from the rest, so that a later issue can
  * encrypt them per customer and erase a customer completely.
@@ -28,31 +37,41 @@
 #include "agents.h"
 #include "clock.h"
 #include "err.h"
+#include "file_apply.h"
+#include "file_doc.h"
+#include "file_ident.h"
+#include "file_store.h"
+#include "file_view.h"
+#include "history.h"
 #include "ident.h"
 #include "logger.h"
-#include "phone.h"
-#include "text.h"
+#include "merge.h"
+#include "pbjson.h"
+#include "quarantine.h"
 #include "validate.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef Keyuan__V1__CustomerView CustomerView;
 typedef Keyuan__V1__LeadEvent LeadEvent;
 
 typedef struct intake {
     svc_t *svc;
     store_t *st;
-    MDB_dbi events, ident, customers, persons, history, contacts;
-    ident_t keys;
-    agents_t agents;
+    MDB_dbi events;            /* first answers */
+    file_db_t files;           /* where customer files live */
+    ident_t keys;              /* the identity index hash key */
+    agents_t agents;           /* who may own a file */
+    quarantine_t quarantine;   /* rejected events, for replay */
+    char assign_reason[128];   /* why assign_agent() chose, for the file */
 } intake_t;
 
 #define STATUS_ACCEPTED KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_ACCEPTED
 #define STATUS_DUPLICATE KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_DUPLICATE
 #define STATUS_REJECTED KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_REJECTED
+
+#define PROFILE_DESC (&keyuan__v1__profile__descriptor)
 
 /* ---- replies and the first-answer table ------------------------------- */
 
@@ -61,7 +80,7 @@ static int reject(intake_t *in, Envelope *reply, const check_fail_t *f)
     svc_count(in->svc, "rejected", 1);
     log_info("event=rejected code=%s field=%s", f->code, f->field);
     svc_reply(in->svc, reply, STATUS_REJECTED, f->code, f->field, f->message);
-    return KY_OK;
+    return quarantine_keep(&in->quarantine, reply);
 }
 
 static void event_key(intake_t *in, const char *source, const char *id,
@@ -105,342 +124,127 @@ static int accept(intake_t *in, MDB_txn *txn, const uint8_t *key,
 
     r->customer_id = customer_id;
     r->created = created;
+    if (key == NULL)
+        return KY_OK;
     return store_put_msg(txn, in->events, key, IDENT_HASH_BYTES, &r->base);
 }
 
-/* ---- identity ---------------------------------------------------------- */
+/* ---- leads ------------------------------------------------------------- */
 
-/* The identifiers of a lead, normalised for matching. */
-typedef struct idents {
-    char mobile[PHONE_E164_MAX];
-    const char *wechat;
-    char *email; /* lower-cased copy (svc_alloc) */
-    uint8_t hash[3][IDENT_HASH_BYTES];
-    bool has[3];
-} idents_t;
-
-static void idents_hash(intake_t *in, idents_t *ids)
-{
-    if (ids->mobile[0]) {
-        ident_hash(&in->keys, IDENT_MOBILE, ids->mobile, strlen(ids->mobile),
-                   ids->hash[0]);
-        ids->has[0] = true;
-    }
-    if (ids->wechat && *ids->wechat) {
-        ident_hash(&in->keys, IDENT_WECHAT, ids->wechat, strlen(ids->wechat),
-                   ids->hash[1]);
-        ids->has[1] = true;
-    }
-    if (ids->email && *ids->email) {
-        ident_hash(&in->keys, IDENT_EMAIL, ids->email, strlen(ids->email),
-                   ids->hash[2]);
-        ids->has[2] = true;
-    }
-}
-
-/* Normalises the lead's contacts; false (with *f) for a bad mobile. */
-static bool idents_make(intake_t *in, const Keyuan__V1__Contacts *c,
-                        idents_t *ids, check_fail_t *f)
-{
-    const char *why;
-
-    memset(ids, 0, sizeof *ids);
-    if (c->mobile && *c->mobile &&
-        phone_normalize(c->mobile, ids->mobile, sizeof ids->mobile, &why)) {
-        f->code = "invalid_phone";
-        f->field = "contacts.mobile";
-        snprintf(f->message, sizeof f->message, "contacts.mobile: %s", why);
-        return false;
-    }
-    ids->wechat = c->wechat_id;
-    if (c->email && *c->email) {
-        ids->email = svc_strdup(in->svc, c->email);
-        for (char *p = ids->email; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-    }
-    idents_hash(in, ids);
-    return true;
-}
-
-/* The customer any identifier already points to; 0 when none does. */
-static int idents_find(intake_t *in, MDB_txn *txn, const idents_t *ids,
-                       uint64_t *customer_id)
-{
-    *customer_id = 0;
-    for (int i = 0; i < 3; i++) {
-        MDB_val v;
-        int rc;
-
-        if (!ids->has[i])
-            continue;
-        rc = store_get(txn, in->ident, ids->hash[i], IDENT_HASH_BYTES, &v);
-        if (rc == KY_ENOTFOUND)
-            continue;
-        if (rc)
-            return rc;
-        if (*customer_id == 0)
-            *customer_id = wire_get_u64(v.mv_data);
-        else if (wire_get_u64(v.mv_data) != *customer_id)
-            log_warn("event=identity_conflict customer=%llu other=%llu",
-                     (unsigned long long)*customer_id,
-                     (unsigned long long)wire_get_u64(v.mv_data));
-    }
-    return KY_OK;
-}
-
-/* Points every identifier not yet known at customer_id. */
-static int idents_link(intake_t *in, MDB_txn *txn, const idents_t *ids,
-                       uint64_t customer_id)
-{
-    uint8_t id[8];
-
-    wire_put_u64(id, customer_id);
-    for (int i = 0; i < 3; i++) {
-        int rc;
-
-        if (!ids->has[i])
-            continue;
-        rc = store_put(txn, in->ident, ids->hash[i], IDENT_HASH_BYTES, id, 8,
-                       MDB_NOOVERWRITE);
-        if (rc && rc != KY_EEXISTS)
-            return rc;
-    }
-    return KY_OK;
-}
-
-/* ---- the customer file ------------------------------------------------- */
-
-/* Later non-zero values win; lists are replaced when the event has one. */
-static void needs_merge(Keyuan__V1__Needs *out, const Keyuan__V1__Needs *old,
-                        const Keyuan__V1__Needs *ev)
-{
-    static const Keyuan__V1__Needs none = KEYUAN__V1__NEEDS__INIT;
-
-    old = old ? old : &none;
-    ev = ev ? ev : &none;
-    *out = *old;
-#define TAKE(f)                                                                \
-    if (ev->f)                                                                 \
-    out->f = ev->f
-    TAKE(purpose);
-    TAKE(bedrooms);
-    TAKE(living_rooms);
-    TAKE(area_min_m2);
-    TAKE(area_max_m2);
-    TAKE(budget_min_wan);
-    TAKE(budget_max_wan);
-    TAKE(timeline_months);
-    TAKE(stage);
-#undef TAKE
-#define TAKE_STR(f)                                                            \
-    if (ev->f && *ev->f)                                                       \
-    out->f = ev->f
-    TAKE_STR(floor_preference);
-    TAKE_STR(orientation_preference);
-    TAKE_STR(decoration_preference);
-#undef TAKE_STR
-    if (ev->n_region_codes) {
-        out->n_region_codes = ev->n_region_codes;
-        out->region_codes = ev->region_codes;
-    }
-    if (ev->n_priorities) {
-        out->n_priorities = ev->n_priorities;
-        out->priorities = ev->priorities;
-    }
-}
-
-/* Adds source to the file's list of sources unless it is there. */
-static void sources_add(intake_t *in, CustomerView *cv, const char *source)
-{
-    char **grown;
-
-    for (size_t i = 0; i < cv->n_sources; i++)
-        if (strcmp(cv->sources[i], source) == 0)
-            return;
-    grown = svc_alloc(in->svc, (cv->n_sources + 1) * sizeof *grown);
-    if (cv->n_sources)
-        memcpy(grown, cv->sources, cv->n_sources * sizeof *grown);
-    grown[cv->n_sources++] = (char *)source;
-    cv->sources = grown;
-}
-
-/* Reads a stored view, or leaves *out NULL when there is none yet. */
-static int view_load(intake_t *in, MDB_txn *txn, MDB_dbi db, const uint8_t *key,
-                     CustomerView **out)
-{
-    int rc =
-        store_get_msg(txn, db, key, 8, &keyuan__v1__customer_view__descriptor,
-                      (ProtobufCMessage **)out);
-
-    if (rc == KY_ENOTFOUND) {
-        *out = NULL;
-        return KY_OK;
-    }
-    if (rc == 0)
-        svc_defer_free(in->svc, &(*out)->base);
-    return rc;
-}
-
-static Google__Protobuf__Timestamp *ts_new(intake_t *in, int64_t ms)
-{
-    Google__Protobuf__Timestamp *ts = svc_alloc(in->svc, sizeof *ts);
-
-    google__protobuf__timestamp__init(ts);
-    wire_ts_set(ts, ms);
-    return ts;
-}
-
-/* Chooses the owning agent of a new file and says why in the log. */
+/*
+ * Chooses the owning agent of a new file by the agents file's rules, says
+ * why in the log and leaves the reason in in->assign_reason for the file.
+ */
 static const char *assign_agent(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
                                 uint64_t customer_id)
 {
-    const agent_t *ag = agents_active(&in->agents, ev->agent_id);
+    agent_lead_t lead = {ev->source, ev->agent_id, NULL, 0};
+    const agent_t *ag;
     uint64_t turn;
 
-    if (ag) {
-        log_info("event=agent_assigned customer=%llu agent=%s reason=source",
-                 (unsigned long long)customer_id, ag->id);
-        return ag->id;
+    if (ev->needs) {
+        lead.regions = ev->needs->region_codes;
+        lead.nregions = ev->needs->n_region_codes;
     }
     if (store_meta_get(in->st, txn, "round_robin", &turn) != 0 ||
         store_meta_put(in->st, txn, "round_robin", turn + 1) != 0)
         turn = customer_id; /* still a fair spread; the store will fail */
-    ag = agents_pick(&in->agents, turn);
-    log_info("event=agent_assigned customer=%llu agent=%s reason=round_robin",
-             (unsigned long long)customer_id, ag->id);
+    ag = agents_assign(&in->agents, &lead, turn, in->assign_reason,
+                       sizeof in->assign_reason);
+    log_info("event=agent_assigned customer=%llu agent=%s reason=\"%s\"",
+             (unsigned long long)customer_id, ag->id, in->assign_reason);
     return ag->id;
 }
 
-/* Writes the non-personal part of the file; fills *cv with the result. */
-static int file_update(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
-                       const uint8_t *key, uint64_t customer_id,
-                       CustomerView *cv)
+/* The fields a new file starts with: id, creation time, owning agent. */
+static int file_start(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
+                      uint64_t id, json_t *doc)
 {
-    Keyuan__V1__Needs *needs = svc_alloc(in->svc, sizeof *needs);
-    CustomerView *old;
-    int64_t now = clock_now_ms();
-    int rc = view_load(in, txn, in->customers, key, &old);
+    const char *agent = assign_agent(in, txn, ev, id);
 
-    if (rc)
-        return rc;
-    if (old)
-        *cv = *old;
-    else {
-        keyuan__v1__customer_view__init(cv);
-        cv->customer_id = customer_id;
-        cv->created_at = ts_new(in, now);
-        cv->agent_id = (char *)assign_agent(in, txn, ev, customer_id);
-    }
-    needs_merge(needs, cv->needs, ev->needs);
-    cv->needs = needs;
-    cv->updated_at = ts_new(in, now);
-    sources_add(in, cv, ev->source);
-    return store_put_msg(txn, in->customers, key, 8, &cv->base);
+    return file_apply_start(doc, id, agent, in->assign_reason);
 }
 
-/* Writes the personal part; fields already known are kept as they were. */
-static int person_update(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
-                         const uint8_t *key, const idents_t *ids)
+/* The file a lead belongs to, loaded, or a new id and an empty file. */
+static int lead_target(intake_t *in, MDB_txn *txn, const file_idents_t *ids,
+                       uint64_t *id, json_t **before)
 {
-    CustomerView person = KEYUAN__V1__CUSTOMER_VIEW__INIT, *old;
-    int rc = view_load(in, txn, in->persons, key, &old);
+    int rc = file_ident_find(&in->files, txn, ids, id);
 
-    if (rc)
-        return rc;
-    if (old)
-        person = *old;
-#define KEEP_OR(f, v)                                                          \
-    if ((person.f == NULL || !*person.f) && (v) && *(v))                       \
-    person.f = (char *)(v)
-    KEEP_OR(name, ev->name);
-    KEEP_OR(mobile, ids->mobile);
-    KEEP_OR(wechat_id, ids->wechat);
-    KEEP_OR(email, ids->email);
-    KEEP_OR(note, ev->note);
-#undef KEEP_OR
-    return store_put_msg(txn, in->persons, key, 8, &person.base);
+    if (rc == KY_OK && *id)
+        rc = file_resolve(&in->files, txn, *id, id);
+    if (rc == KY_OK && *id)
+        return file_load(&in->files, txn, *id, before);
+    if (rc == KY_OK && (rc = store_next_id(in->st, txn, id)) == KY_OK)
+        *before = json_object();
+    return rc ? rc : (*before ? KY_OK : KY_ENOMEM);
 }
 
-/* Keeps the event in the file's history, keyed (customer id, event id). */
-static int history_add(intake_t *in, MDB_txn *txn, MDB_dbi db,
-                       uint64_t customer_id, const ProtobufCMessage *msg)
+/* Stores what the lead changed, links its identifiers, tells grading. */
+static int lead_commit(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
+                       uint64_t id, const json_t *before, json_t *after,
+                       const file_idents_t *ids, bool created)
 {
-    uint8_t key[16];
-    uint64_t id;
-    int rc = store_next_id(in->st, txn, &id);
+    file_event_t why = {"lead", ev->source, ev->source_event_id};
+    bool changed;
+    int rc =
+        file_commit(&in->files, txn, id, before, after, &why, &changed, NULL);
 
-    if (rc)
-        return rc;
-    wire_put_u64(key, customer_id);
-    wire_put_u64(key + 8, id);
-    return store_put_msg(txn, db, key, sizeof key, msg);
+    if (rc == KY_OK)
+        rc = file_ident_link(&in->files, txn, ids, id);
+    if (rc == KY_OK && changed)
+        rc = file_snapshot(&in->files, txn, after, created, "lead");
+    return rc;
 }
-
-/* Queues the file, without personal data, for grading. */
-static int snapshot_send(intake_t *in, MDB_txn *txn, const CustomerView *cv,
-                         bool is_new, const char *cause,
-                         const Keyuan__V1__ContactLog *contact)
-{
-    Envelope env = KEYUAN__V1__ENVELOPE__INIT;
-    Keyuan__V1__CustomerSnapshot snap = KEYUAN__V1__CUSTOMER_SNAPSHOT__INIT;
-    outbox_t *ob = svc_outbox(in->svc);
-
-    if (ob == NULL)
-        return KY_OK;
-    snap.customer_id = cv->customer_id;
-    snap.agent_id = cv->agent_id;
-    snap.needs = cv->needs;
-    snap.created_at = cv->created_at;
-    snap.updated_at = cv->updated_at;
-    snap.is_new = is_new;
-    snap.cause = (char *)cause;
-    if (contact) {
-        snap.last_contact_at = contact->contacted_at;
-        snap.next_step = contact->next_step;
-    }
-    env.body_case = KEYUAN__V1__ENVELOPE__BODY_CUSTOMER;
-    env.customer = &snap;
-    return outbox_append(ob, txn, &env);
-}
-
-/* ---- requests ------------------------------------------------------------ */
 
 static int on_lead(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
                    Envelope *reply)
 {
-    uint8_t evkey[IDENT_HASH_BYTES], key[8];
-    CustomerView cv;
+    uint8_t evkey[IDENT_HASH_BYTES];
+    json_t *profile = NULL, *before = NULL, *after = NULL;
+    file_idents_t ids;
     check_fail_t f;
-    idents_t ids;
-    uint64_t customer_id;
+    uint64_t id;
     bool created;
     int rc;
 
-    if (!check_lead(ev, &f) || !idents_make(in, ev->contacts, &ids, &f))
-        return reject(in, reply, &f);
+    if (!check_lead(ev, &f) ||
+        !file_apply_profile_in(&ev->base, "", &profile, &f)) {
+        rc = reject(in, reply, &f);
+        goto done;
+    }
     event_key(in, ev->source, ev->source_event_id, evkey);
     if ((rc = answer_again(in, txn, evkey, reply)) != KY_ENOTFOUND)
-        return rc;
+        goto done;
 
-    if ((rc = idents_find(in, txn, &ids, &customer_id)) != 0)
-        return rc;
-    created = customer_id == 0;
-    if (created && (rc = store_next_id(in->st, txn, &customer_id)) != 0)
-        return rc;
-    wire_put_u64(key, customer_id);
-
-    if ((rc = idents_link(in, txn, &ids, customer_id)) != 0 ||
-        (rc = file_update(in, txn, ev, key, customer_id, &cv)) != 0 ||
-        (rc = person_update(in, txn, ev, key, &ids)) != 0 ||
-        (rc = history_add(in, txn, in->history, customer_id, &ev->base)) ||
-        (rc = snapshot_send(in, txn, &cv, created, "lead", NULL)) != 0)
-        return rc;
+    file_ident_of(&in->files, profile, &ids);
+    if ((rc = lead_target(in, txn, &ids, &id, &before)) != KY_OK)
+        goto done;
+    created = json_object_size(before) == 0;
+    after = json_deep_copy(before);
+    rc = after ? KY_OK : KY_ENOMEM;
+    if (rc == KY_OK && created)
+        rc = file_start(in, txn, ev, id, after);
+    if (rc == KY_OK)
+        rc = file_apply_lead(after, ev, profile);
+    if (rc == KY_OK)
+        rc = lead_commit(in, txn, ev, id, before, after, &ids, created);
+    if (rc)
+        goto done;
 
     svc_count(in->svc, created ? "customers_created" : "customers_updated", 1);
     log_info("event=lead_accepted customer=%llu created=%d source=%s",
-             (unsigned long long)customer_id, created, ev->source);
-    return accept(in, txn, evkey, reply, customer_id, created);
+             (unsigned long long)id, created, ev->source);
+    rc = accept(in, txn, evkey, reply, id, created);
+
+done:
+    json_decref(profile);
+    json_decref(before);
+    json_decref(after);
+    return rc;
 }
+
+/* ---- listings ---------------------------------------------------------- */
 
 static int on_listing(intake_t *in, MDB_txn *txn,
                       const Keyuan__V1__ListingEvent *ev, Envelope *reply)
@@ -468,92 +272,219 @@ static int on_listing(intake_t *in, MDB_txn *txn,
     return accept(in, txn, evkey, reply, 0, false);
 }
 
+/* ---- profile updates and contacts --------------------------------------- */
+
+/* An update of an existing file: what it is and what it brings. */
+typedef struct update {
+    const char *source, *event_id; /* identify the event */
+    uint64_t customer_id;          /* as named; merged files resolve */
+    json_t *profile;               /* what it brings (file_apply.h) */
+    char *const *paths;            /* paths to set, or none: merge */
+    size_t npaths;
+} update_t;
+
+/*
+ * Loads the file an update names into *before, and into *after with the
+ * update's profile applied. Returns 0, KY_ENOTFOUND or <0.
+ */
+static int update_target(intake_t *in, MDB_txn *txn, update_t *u,
+                         json_t **before, json_t **after)
+{
+    int rc = file_resolve(&in->files, txn, u->customer_id, &u->customer_id);
+
+    if (rc == KY_OK)
+        rc = file_load(&in->files, txn, u->customer_id, before);
+    if (rc == KY_OK && (*after = json_deep_copy(*before)) == NULL)
+        rc = KY_ENOMEM;
+    if (rc == KY_OK)
+        rc = file_apply_profile(*after, u->profile, u->paths, u->npaths);
+    return rc;
+}
+
+/* Rejects an update that names no file. */
+static int update_unknown(intake_t *in, Envelope *reply)
+{
+    static const check_fail_t f = {"not_found", "customerId",
+                                   "customerId: no such customer", ""};
+
+    return reject(in, reply, &f);
+}
+
+/* Stores the changed file, links its identifiers, tells grading. */
+static int update_commit(intake_t *in, MDB_txn *txn, const update_t *u,
+                         const char *kind, const json_t *before, json_t *after)
+{
+    file_event_t why = {kind, u->source, u->event_id};
+    bool changed;
+    int rc = file_commit(&in->files, txn, u->customer_id, before, after, &why,
+                         &changed, NULL);
+
+    if (rc == KY_OK)
+        rc = file_ident_link_doc(&in->files, txn, after, u->customer_id);
+    if (rc == KY_OK && changed)
+        rc = file_snapshot(&in->files, txn, after, false, kind);
+    return rc;
+}
+
+static int on_profile(intake_t *in, MDB_txn *txn,
+                      const Keyuan__V1__ProfileUpdate *ev, Envelope *reply)
+{
+    update_t u = {.source = ev->source,
+                  .event_id = ev->source_event_id,
+                  .customer_id = ev->customer_id,
+                  .paths = ev->paths,
+                  .npaths = ev->n_paths};
+    uint8_t evkey[IDENT_HASH_BYTES];
+    json_t *before = NULL, *after = NULL;
+    check_fail_t f;
+    int rc;
+
+    if (!check_profile_update(ev, &f) ||
+        !file_apply_profile_in(ev->profile ? &ev->profile->base : NULL,
+                               "profile.", &u.profile, &f)) {
+        rc = reject(in, reply, &f);
+        goto done;
+    }
+    event_key(in, ev->source, ev->source_event_id, evkey);
+    if ((rc = answer_again(in, txn, evkey, reply)) != KY_ENOTFOUND)
+        goto done;
+    rc = update_target(in, txn, &u, &before, &after);
+    if (rc == KY_ENOTFOUND) {
+        rc = update_unknown(in, reply);
+        goto done;
+    }
+    if (rc == KY_OK)
+        rc = update_commit(in, txn, &u, "profile", before, after);
+    if (rc == KY_OK) {
+        svc_count(in->svc, "profile_updates", 1);
+        rc = accept(in, txn, evkey, reply, u.customer_id, false);
+    }
+
+done:
+    json_decref(u.profile);
+    json_decref(before);
+    json_decref(after);
+    return rc;
+}
+
+/* Appends the contact to the log of the file it was applied to. */
+static int contact_log(intake_t *in, MDB_txn *txn,
+                       const Keyuan__V1__ContactLog *ev, uint64_t id)
+{
+    Keyuan__V1__ContactLog entry = *ev;
+
+    entry.customer_id = id;
+    return history_append(&in->files, txn, in->files.contacts, id, &entry.base);
+}
+
 static int on_contact(intake_t *in, MDB_txn *txn,
                       const Keyuan__V1__ContactLog *ev, Envelope *reply)
 {
-    uint8_t evkey[IDENT_HASH_BYTES], key[8];
-    CustomerView *old, cv;
-    check_fail_t f = {"not_found", "customerId",
-                      "customerId: no such customer"};
+    update_t u = {.source = ev->source,
+                  .event_id = ev->source_event_id,
+                  .customer_id = ev->customer_id,
+                  .paths = ev->change_paths,
+                  .npaths = ev->n_change_paths};
+    uint8_t evkey[IDENT_HASH_BYTES];
+    json_t *before = NULL, *after = NULL;
+    check_fail_t f;
     int rc;
 
-    if (!check_contact(ev, &f))
-        return reject(in, reply, &f);
+    if (!check_contact(ev, &f) ||
+        !file_apply_profile_in(ev->changes ? &ev->changes->base : NULL,
+                               "changes.", &u.profile, &f)) {
+        rc = reject(in, reply, &f);
+        goto done;
+    }
     event_key(in, ev->source, ev->source_event_id, evkey);
     if ((rc = answer_again(in, txn, evkey, reply)) != KY_ENOTFOUND)
-        return rc;
-    wire_put_u64(key, ev->customer_id);
-    if ((rc = view_load(in, txn, in->customers, key, &old)) != 0)
-        return rc;
-    if (old == NULL)
-        return reject(in, reply, &f);
-
-    cv = *old;
-    cv.contact_count++;
-    cv.updated_at = ts_new(in, clock_now_ms());
-    if ((rc = store_put_msg(txn, in->customers, key, 8, &cv.base)) != 0 ||
-        (rc = history_add(in, txn, in->contacts, ev->customer_id, &ev->base)) !=
-            0 ||
-        (rc = snapshot_send(in, txn, &cv, false, "contact", ev)) != 0)
-        return rc;
-    svc_count(in->svc, "contacts", 1);
-    return accept(in, txn, evkey, reply, ev->customer_id, false);
-}
-
-/* Finds the customer id a query names, by id or by mobile number. */
-static int query_target(intake_t *in, MDB_txn *txn,
-                        const Keyuan__V1__CustomerQuery *q, uint64_t *id,
-                        check_fail_t *f)
-{
-    idents_t ids;
-    Keyuan__V1__Contacts c = KEYUAN__V1__CONTACTS__INIT;
-
-    *id = q->customer_id;
-    if (*id || q->mobile == NULL || *q->mobile == '\0')
-        return KY_OK;
-    c.mobile = q->mobile;
-    if (!text_valid_utf8(q->mobile, strlen(q->mobile)) ||
-        !idents_make(in, &c, &ids, f)) {
-        f->code = "invalid_phone";
-        f->field = "mobile";
-        snprintf(f->message, sizeof f->message, "mobile: not a phone number");
-        return KY_EINVAL;
+        goto done;
+    rc = update_target(in, txn, &u, &before, &after);
+    if (rc == KY_ENOTFOUND) {
+        rc = update_unknown(in, reply);
+        goto done;
     }
-    return idents_find(in, txn, &ids, id);
+    if (rc == KY_OK)
+        rc = file_apply_contact(after, ev);
+    if (rc == KY_OK)
+        rc = update_commit(in, txn, &u, "contact", before, after);
+    if (rc == KY_OK)
+        rc = contact_log(in, txn, ev, u.customer_id);
+    if (rc == KY_OK) {
+        svc_count(in->svc, "contacts", 1);
+        rc = accept(in, txn, evkey, reply, u.customer_id, false);
+    }
+
+done:
+    json_decref(u.profile);
+    json_decref(before);
+    json_decref(after);
+    return rc;
 }
+
+/* ---- queries, merges ------------------------------------------------------
+ */
 
 static int on_query(intake_t *in, MDB_txn *txn,
                     const Keyuan__V1__CustomerQuery *q, Envelope *reply)
 {
     check_fail_t f = {"not_found", "customerId", "no such customer"};
-    CustomerView *file, *person, *out;
-    uint8_t key[8];
+    Keyuan__V1__CustomerView *view;
     uint64_t id;
-    int rc = query_target(in, txn, q, &id, &f);
+    int rc = file_view_find(&in->files, txn, q, &id, &f);
+
+    if (rc == KY_OK)
+        rc = file_view(&in->files, txn, id, q, &view);
+    if (rc == KY_EINVAL || rc == KY_ENOTFOUND)
+        return reject(in, reply, &f);
+    if (rc)
+        return rc;
+    reply->body_case = KEYUAN__V1__ENVELOPE__BODY_CUSTOMER_VIEW;
+    reply->customer_view = view;
+    return KY_OK;
+}
+
+static int on_merge(intake_t *in, MDB_txn *txn,
+                    const Keyuan__V1__MergeRequest *req, Envelope *reply)
+{
+    check_fail_t f;
+    int rc = check_text_fields(&req->base, &f)
+                 ? merge_files(&in->files, txn, req, &f)
+                 : KY_EINVAL;
+
+    if (rc == KY_EINVAL)
+        return reject(in, reply, &f);
+    if (rc == KY_EEXISTS) {
+        svc_reply(in->svc, reply, STATUS_DUPLICATE, NULL, NULL, NULL)
+            ->customer_id = req->keep_id;
+        return KY_OK;
+    }
+    if (rc)
+        return rc;
+    svc_count(in->svc, "merges", 1);
+    log_info("event=customers_merged keep=%llu merged=%llu",
+             (unsigned long long)req->keep_id,
+             (unsigned long long)req->merge_id);
+    return accept(in, txn, NULL, reply, req->keep_id, false);
+}
+
+static int on_unmerge(intake_t *in, MDB_txn *txn,
+                      const Keyuan__V1__UnmergeRequest *req, Envelope *reply)
+{
+    check_fail_t f;
+    uint64_t keep_id;
+    int rc = check_text_fields(&req->base, &f)
+                 ? merge_undo(&in->files, txn, req, &f, &keep_id)
+                 : KY_EINVAL;
 
     if (rc == KY_EINVAL)
         return reject(in, reply, &f);
     if (rc)
         return rc;
-    wire_put_u64(key, id);
-    if ((rc = view_load(in, txn, in->customers, key, &file)) != 0 ||
-        (rc = view_load(in, txn, in->persons, key, &person)) != 0)
-        return rc;
-    if (file == NULL)
-        return reject(in, reply, &f);
-
-    out = svc_alloc(in->svc, sizeof *out);
-    *out = *file;
-    if (person) {
-        out->name = person->name;
-        out->mobile = person->mobile;
-        out->wechat_id = person->wechat_id;
-        out->email = person->email;
-        out->note = person->note;
-    }
-    reply->body_case = KEYUAN__V1__ENVELOPE__BODY_CUSTOMER_VIEW;
-    reply->customer_view = out;
-    return KY_OK;
+    svc_count(in->svc, "unmerges", 1);
+    log_info("event=customers_unmerged keep=%llu restored=%llu",
+             (unsigned long long)keep_id, (unsigned long long)req->merge_id);
+    return accept(in, txn, NULL, reply, req->merge_id, false);
 }
 
 static int intake_handle(void *self, MDB_txn *txn, const Envelope *msg,
@@ -561,6 +492,7 @@ static int intake_handle(void *self, MDB_txn *txn, const Envelope *msg,
 {
     intake_t *in = self;
 
+    quarantine_note(&in->quarantine, txn, msg);
     switch (msg->body_case) {
     case KEYUAN__V1__ENVELOPE__BODY_LEAD:
         return on_lead(in, txn, msg->lead, reply);
@@ -568,8 +500,23 @@ static int intake_handle(void *self, MDB_txn *txn, const Envelope *msg,
         return on_listing(in, txn, msg->listing, reply);
     case KEYUAN__V1__ENVELOPE__BODY_CONTACT:
         return on_contact(in, txn, msg->contact, reply);
+    case KEYUAN__V1__ENVELOPE__BODY_PROFILE_UPDATE:
+        return on_profile(in, txn, msg->profile_update, reply);
     case KEYUAN__V1__ENVELOPE__BODY_CUSTOMER_QUERY:
         return on_query(in, txn, msg->customer_query, reply);
+    case KEYUAN__V1__ENVELOPE__BODY_AGENT_QUERY:
+        agents_reply(&in->agents, in->svc, reply);
+        return KY_OK;
+    case KEYUAN__V1__ENVELOPE__BODY_MERGE:
+        return on_merge(in, txn, msg->merge, reply);
+    case KEYUAN__V1__ENVELOPE__BODY_UNMERGE:
+        return on_unmerge(in, txn, msg->unmerge, reply);
+    case KEYUAN__V1__ENVELOPE__BODY_QUARANTINE_QUERY:
+        return quarantine_query(&in->quarantine, txn, msg->quarantine_query,
+                                reply);
+    case KEYUAN__V1__ENVELOPE__BODY_QUARANTINE_REPLAY:
+        return quarantine_replay(&in->quarantine, txn, msg->quarantine_replay,
+                                 reply, intake_handle, in);
     default:
         svc_reply(in->svc, reply, STATUS_REJECTED, "unsupported", NULL,
                   svc_printf(in->svc, "intake does not take \"%s\" messages",
@@ -582,13 +529,33 @@ static void intake_status(void *self, MDB_txn *txn, Keyuan__V1__StatusReply *st)
 {
     intake_t *in = self;
 
-    svc_status_add(in->svc, st, "customers", store_count(txn, in->customers));
+    svc_status_add(in->svc, st, "customers",
+                   store_count(txn, in->files.customers));
     svc_status_add(in->svc, st, "events", store_count(txn, in->events));
-    svc_status_add(in->svc, st, "contact_log", store_count(txn, in->contacts));
+    svc_status_add(in->svc, st, "contact_log",
+                   store_count(txn, in->files.contacts));
+    svc_status_add(in->svc, st, "merged", store_count(txn, in->files.merges));
 }
 
 /* ---- start and stop -------------------------------------------------------
  */
+
+static void intake_dbs(intake_t *in)
+{
+    file_db_t *f = &in->files;
+
+    in->events = store_db(in->st, "events");
+    f->svc = in->svc;
+    f->st = in->st;
+    f->keys = &in->keys;
+    f->customers = store_db(in->st, "customers");
+    f->persons = store_db(in->st, "persons");
+    f->history = store_db(in->st, "history");
+    f->contacts = store_db(in->st, "contacts");
+    f->ident = store_db(in->st, "ident");
+    f->owned = store_db(in->st, "customer_idents");
+    f->merges = store_db(in->st, "merges");
+}
 
 static int intake_open(intake_t *in, const svc_config_t *cfg,
                        const intake_options_t *opt)
@@ -604,16 +571,12 @@ static int intake_open(intake_t *in, const svc_config_t *cfg,
     if (in->svc == NULL)
         return rc;
     snprintf(key_path, sizeof key_path, "%s/index.key", cfg->state_dir);
-    rc = ident_load_key(&in->keys, opt->key_path ? opt->key_path : key_path);
+    in->st = svc_store(in->svc);
+    rc = ident_open(&in->keys, in->st, opt->key_path ? opt->key_path : key_path);
     if (rc)
         return rc;
-    in->st = svc_store(in->svc);
-    in->events = store_db(in->st, "events");
-    in->ident = store_db(in->st, "ident");
-    in->customers = store_db(in->st, "customers");
-    in->persons = store_db(in->st, "persons");
-    in->history = store_db(in->st, "history");
-    in->contacts = store_db(in->st, "contacts");
+    intake_dbs(in);
+    quarantine_init(&in->quarantine, in->svc);
     return KY_OK;
 }
 

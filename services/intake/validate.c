@@ -1,99 +1,209 @@
-/* validate.c - field limits and checks for events from outside. */
+/*
+ * validate.c - field limits and checks for events from outside.
+ *
+ * Text first: one walk over a message's descriptor checks every string
+ * (valid UTF-8, no NUL, within its limit) and every list (entries) against
+ * the table below. Then the rules a table cannot say: required fields,
+ * ranges, codes, dates and update paths.
+ */
 #include "validate.h"
 
+#include "file_doc.h"
 #include "text.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-/* The one table of text limits, in Unicode code points. */
+/*
+ * The one table of limits. A field is found by its JSON path, or by the
+ * path's tail after any leading segments, so "name" also limits a
+ * ProfileUpdate's "profile.name" and "needs.priorities" a contact's
+ * "changes.needs.priorities". max counts Unicode code points of one
+ * value; entries, where not 0, the values of a list.
+ */
 static const struct limit {
     const char *field;
     size_t max;
+    size_t entries;
 } limits[] = {
-    {"source", 64},
-    {"sourceEventId", 128},
-    {"name", 64},
-    {"contacts.mobile", 32},
-    {"contacts.wechatId", 64},
-    {"contacts.email", 254},
-    {"contacts.others", 128},
-    {"note", 2000},
-    {"agentId", 32},
-    {"needs.regionCodes", 6},
-    {"needs.floorPreference", 64},
-    {"needs.orientationPreference", 64},
-    {"needs.decorationPreference", 64},
-    {"needs.priorities", 32},
-    {"listingId", 64},
-    {"city", 32},
-    {"district", 32},
-    {"districtCode", 6},
-    {"bizcircle", 64},
-    {"community", 128},
-    {"summary", 2000},
-    {"feedback", 2000},
-    {"nextStep.action", 500},
-    {NULL, 0},
+    {"source", 64, 0},
+    {"sourceEventId", 128, 0},
+    {"agentId", 32, 0},
+    {"operatorId", 64, 0},
+    {"name", 64, 0},
+    {"occupation", 64, 0},
+    {"employer", 128, 0},
+    {"contacts.mobile", 32, 0},
+    {"contacts.mobileE164", 24, 0},
+    {"contacts.wechatId", 64, 0},
+    {"contacts.email", 254, 0},
+    {"contacts.others", 128, 8},
+    {"household.children", 0, 10},
+    {"household.children.note", 64, 0},
+    {"decision.decisionMaker", 32, 0},
+    {"decision.influencers", 32, 8},
+    {"lifestyle", 2000, 0},
+    {"hobbies", 32, 16},
+    {"consent.note", 500, 0},
+    {"note", 2000, 0},
+    {"needs.regionCodes", 6, 16},
+    {"needs.floorPreference", 64, 0},
+    {"needs.orientationPreference", 64, 0},
+    {"needs.decorationPreference", 64, 0},
+    {"needs.priorities", 32, 16},
+    {"paths", 128, 32},
+    {"changePaths", 128, 32},
+    {"listingId", 64, 0},
+    {"city", 32, 0},
+    {"district", 32, 0},
+    {"districtCode", 6, 0},
+    {"bizcircle", 64, 0},
+    {"community", 128, 0},
+    {"floorLevel", 32, 0},
+    {"orientation", 32, 0},
+    {"decoration", 32, 0},
+    {"buildingType", 32, 0},
+    {"summary", 2000, 0},
+    {"feedback", 2000, 0},
+    {"nextStep.action", 500, 0},
+    {NULL, 0, 0},
 };
 
-/* Largest repeated-field sizes. */
-#define MAX_REGIONS 16
-#define MAX_PRIORITIES 16
-#define MAX_OTHER_CONTACTS 8
+/* For a field the table does not name. */
+static const struct limit fallback = {"", 256, 16};
 
-static size_t limit_of(const char *field)
+/* Largest age, household and child's age that make sense. */
+#define MAX_AGE 150
+#define MAX_HOUSEHOLD 50
+#define MAX_CHILD_AGE 80
+
+static const struct limit *limit_of(const char *path)
 {
-    for (const struct limit *l = limits; l->field; l++)
-        if (strcmp(l->field, field) == 0)
-            return l->max;
-    return 256;
+    for (const char *p = path; p; p = strchr(p, '.'), p = p ? p + 1 : p)
+        for (const struct limit *l = limits; l->field; l++)
+            if (strcmp(l->field, p) == 0)
+                return l;
+    return &fallback;
 }
 
-static bool fail(check_fail_t *f, const char *code, const char *field,
-                 const char *message)
+/* Names prefix + field in *f and says what is wrong. Returns false. */
+static bool fail_at(check_fail_t *f, const char *code, const char *prefix,
+                    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static bool fail_at(check_fail_t *f, const char *code, const char *prefix,
+                    const char *field, const char *fmt, ...)
 {
+    va_list ap;
+    int n;
+
+    snprintf(f->path, sizeof f->path, "%s%s", prefix, field);
     f->code = code;
-    f->field = field;
-    snprintf(f->message, sizeof f->message, "%s: %s", field, message);
+    f->field = f->path;
+    n = snprintf(f->message, sizeof f->message, "%s: ", f->path);
+    va_start(ap, fmt);
+    vsnprintf(f->message + n, sizeof f->message - (size_t)n, fmt, ap);
+    va_end(ap);
     return false;
 }
 
-/* A text field: valid UTF-8, within its limit, present when required. */
-static bool check_text(const char *value, const char *field, bool required,
+/* A text value: valid UTF-8, within its limit, present when required. */
+static bool check_text(const char *value, const char *path, bool required,
                        check_fail_t *f)
 {
-    size_t max = limit_of(field);
+    size_t max = limit_of(path)->max;
 
     if (value == NULL || *value == '\0')
-        return required ? fail(f, "missing_field", field, "is required") : true;
+        return required ? fail_at(f, "missing_field", "", path, "is required")
+                        : true;
     if (!text_valid_utf8(value, strlen(value)))
-        return fail(f, "invalid_utf8", field, "is not valid UTF-8");
-    if (text_codepoints(value) > max) {
-        fail(f, "too_long", field, "");
-        snprintf(f->message, sizeof f->message,
-                 "%s: longer than %zu characters", field, max);
-        return false;
-    }
+        return fail_at(f, "invalid_utf8", "", path, "is not valid UTF-8");
+    if (text_codepoints(value) > max)
+        return fail_at(f, "too_long", "", path, "longer than %zu characters",
+                       max);
     if (required && text_blank(value))
-        return fail(f, "missing_field", field, "is blank");
+        return fail_at(f, "missing_field", "", path, "is blank");
     return true;
 }
 
-static bool check_list(char **values, size_t n, size_t max, const char *field,
-                       check_fail_t *f)
+static bool check_entries(size_t n, const char *path, check_fail_t *f)
 {
-    if (n > max) {
-        fail(f, "too_many", field, "");
-        snprintf(f->message, sizeof f->message, "%s: more than %zu entries",
-                 field, max);
-        return false;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!check_text(values[i], field, true, f))
-            return false;
+    size_t max = limit_of(path)->entries;
+
+    if (n > (max ? max : fallback.entries))
+        return fail_at(f, "too_many", "", path, "more than %zu entries",
+                       max ? max : fallback.entries);
     return true;
 }
+
+/* ---- the walk over every text field --------------------------------- */
+
+static bool walk(const ProtobufCMessage *msg, const char *prefix,
+                 check_fail_t *f);
+
+/* Writes prefix + the JSON name of field into out. */
+static void field_path(char *out, size_t len, const char *prefix,
+                       const ProtobufCFieldDescriptor *fd)
+{
+    char name[FILE_DOC_PATH_MAX];
+
+    file_doc_json_name(fd->name, name, sizeof name);
+    if (snprintf(out, len, "%s%s", prefix, name) >= (int)len)
+        out[0] = '\0'; /* cannot happen: the protos nest a few levels */
+}
+
+static bool walk_field(const ProtobufCMessage *msg,
+                       const ProtobufCFieldDescriptor *fd, const char *path,
+                       check_fail_t *f)
+{
+    const char *base = (const char *)msg;
+    bool repeated = fd->label == PROTOBUF_C_LABEL_REPEATED;
+    size_t n = repeated ? *(const size_t *)(base + fd->quantifier_offset) : 1;
+    void *const *values = repeated ? *(void *const *const *)(base + fd->offset)
+                                   : (void *const *)(base + fd->offset);
+    char sub[FILE_DOC_PATH_MAX];
+
+    if (repeated && !check_entries(n, path, f))
+        return false;
+    if (snprintf(sub, sizeof sub, "%s.", path) >= (int)sizeof sub)
+        return fail_at(f, "too_deep", "", path, "is nested too deep");
+    for (size_t i = 0; i < n; i++) {
+        if (fd->type == PROTOBUF_C_TYPE_STRING &&
+            !check_text(values[i], path, repeated, f))
+            return false;
+        if (fd->type == PROTOBUF_C_TYPE_MESSAGE && values[i] &&
+            !walk(values[i], sub, f))
+            return false;
+    }
+    return true;
+}
+
+static bool walk(const ProtobufCMessage *msg, const char *prefix,
+                 check_fail_t *f)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = &d->fields[i];
+        char path[FILE_DOC_PATH_MAX];
+
+        if (fd->type != PROTOBUF_C_TYPE_STRING &&
+            fd->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        field_path(path, sizeof path, prefix, fd);
+        if (!walk_field(msg, fd, path, f))
+            return false;
+    }
+    return true;
+}
+
+bool check_text_fields(const ProtobufCMessage *msg, check_fail_t *f)
+{
+    return walk(msg, "", f);
+}
+
+/* ---- rules beyond text ---------------------------------------------- */
 
 static bool is_digits(const char *s, size_t len)
 {
@@ -105,98 +215,200 @@ static bool is_digits(const char *s, size_t len)
     return true;
 }
 
-static bool check_needs(const Keyuan__V1__Needs *n, check_fail_t *f)
+static bool check_needs(const Keyuan__V1__Needs *n, const char *prefix,
+                        check_fail_t *f)
 {
     if (n == NULL)
         return true;
-    if (!check_list(n->region_codes, n->n_region_codes, MAX_REGIONS,
-                    "needs.regionCodes", f) ||
-        !check_list(n->priorities, n->n_priorities, MAX_PRIORITIES,
-                    "needs.priorities", f) ||
-        !check_text(n->floor_preference, "needs.floorPreference", false, f) ||
-        !check_text(n->orientation_preference, "needs.orientationPreference",
-                    false, f) ||
-        !check_text(n->decoration_preference, "needs.decorationPreference",
-                    false, f))
-        return false;
     for (size_t i = 0; i < n->n_region_codes; i++)
         if (!is_digits(n->region_codes[i], 6))
-            return fail(f, "invalid_region", "needs.regionCodes",
-                        "must be six-digit division codes like 110105");
+            return fail_at(f, "invalid_region", prefix, "needs.regionCodes",
+                           "must be six-digit division codes like 110105");
     if (n->budget_max_wan && n->budget_min_wan > n->budget_max_wan)
-        return fail(f, "invalid_range", "needs.budgetMinWan",
-                    "is above needs.budgetMaxWan");
+        return fail_at(f, "invalid_range", prefix, "needs.budgetMinWan",
+                       "is above needs.budgetMaxWan");
     if (n->area_max_m2 && n->area_min_m2 > n->area_max_m2)
-        return fail(f, "invalid_range", "needs.areaMinM2",
-                    "is above needs.areaMaxM2");
+        return fail_at(f, "invalid_range", prefix, "needs.areaMinM2",
+                       "is above needs.areaMaxM2");
     if (n->timeline_months > 120)
-        return fail(f, "out_of_range", "needs.timelineMonths",
-                    "must be at most 120 months");
+        return fail_at(f, "out_of_range", prefix, "needs.timelineMonths",
+                       "must be at most 120 months");
     return true;
 }
 
-static bool check_contacts(const Keyuan__V1__Contacts *c, check_fail_t *f)
+static bool is_leap(int32_t y)
 {
-    if (c == NULL || ((c->mobile == NULL || !*c->mobile) &&
-                      (c->wechat_id == NULL || !*c->wechat_id) &&
-                      (c->email == NULL || !*c->email)))
-        return fail(f, "missing_field", "contacts",
-                    "needs a mobile, a WeChat id or an e-mail");
-    if (!check_text(c->mobile, "contacts.mobile", false, f) ||
-        !check_text(c->wechat_id, "contacts.wechatId", false, f) ||
-        !check_text(c->email, "contacts.email", false, f) ||
-        !check_list(c->others, c->n_others, MAX_OTHER_CONTACTS,
-                    "contacts.others", f))
-        return false;
-    if (c->email && *c->email && strchr(c->email, '@') == NULL)
-        return fail(f, "invalid_email", "contacts.email", "has no '@'");
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+/*
+ * A birthday: a year from 1900 to 2100 or 0 (not known), a month and a
+ * day that exist (a solar 29 February only in leap years or with no year;
+ * lunar months have 29 or 30 days), and a leap month only if lunar.
+ */
+static bool check_birthday(const Keyuan__V1__CivilDate *d, const char *prefix,
+                           check_fail_t *f)
+{
+    static const int days[12] = {31, 29, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31};
+    int max;
+
+    if (d == NULL)
+        return true;
+    if (d->year != 0 && (d->year < 1900 || d->year > 2100))
+        return fail_at(f, "out_of_range", prefix, "birthday.year",
+                       "must be from 1900 to 2100, or 0 if not known");
+    if (d->month < 1 || d->month > 12)
+        return fail_at(f, "out_of_range", prefix, "birthday.month",
+                       "must be from 1 to 12");
+    max = d->lunar ? 30 : days[d->month - 1];
+    if (!d->lunar && d->month == 2 && d->year && !is_leap(d->year))
+        max = 28;
+    if (d->day < 1 || d->day > max)
+        return fail_at(f, "out_of_range", prefix, "birthday.day",
+                       "must be from 1 to %d in that month", max);
+    if (d->leap_month && !d->lunar)
+        return fail_at(f, "invalid_date", prefix, "birthday.leapMonth",
+                       "is only for lunar dates");
     return true;
+}
+
+static bool check_household(const Keyuan__V1__Household *h, const char *prefix,
+                            check_fail_t *f)
+{
+    if (h == NULL)
+        return true;
+    if (h->size > MAX_HOUSEHOLD)
+        return fail_at(f, "out_of_range", prefix, "household.size",
+                       "must be at most %d", MAX_HOUSEHOLD);
+    for (size_t i = 0; i < h->n_children; i++)
+        if (h->children[i]->age > MAX_CHILD_AGE)
+            return fail_at(f, "out_of_range", prefix, "household.children.age",
+                           "must be at most %d", MAX_CHILD_AGE);
+    return true;
+}
+
+static bool check_email(const Keyuan__V1__Contacts *c, const char *prefix,
+                        check_fail_t *f)
+{
+    if (c && c->email && *c->email && strchr(c->email, '@') == NULL)
+        return fail_at(f, "invalid_email", prefix, "contacts.email",
+                       "has no '@'");
+    return true;
+}
+
+/* The parts of a profile that LeadEvent and Profile both have. */
+typedef struct person_parts {
+    uint32_t age;
+    const Keyuan__V1__CivilDate *birthday;
+    const Keyuan__V1__Household *household;
+    const Keyuan__V1__Contacts *contacts;
+    const Keyuan__V1__Needs *needs;
+} person_parts_t;
+
+static bool check_parts(const person_parts_t *p, const char *prefix,
+                        check_fail_t *f)
+{
+    if (p->age > MAX_AGE)
+        return fail_at(f, "out_of_range", prefix, "age", "must be at most %d",
+                       MAX_AGE);
+    return check_birthday(p->birthday, prefix, f) &&
+           check_household(p->household, prefix, f) &&
+           check_email(p->contacts, prefix, f) &&
+           check_needs(p->needs, prefix, f);
+}
+
+static bool check_profile(const Keyuan__V1__Profile *p, const char *prefix,
+                          check_fail_t *f)
+{
+    person_parts_t parts;
+
+    if (p == NULL)
+        return true;
+    parts = (person_parts_t){p->age, p->birthday, p->household, p->contacts,
+                             p->needs};
+    return check_parts(&parts, prefix, f);
+}
+
+/*
+ * Update paths name fields of the profile; contacts.mobileE164 is
+ * intake's to set, so it cannot be named.
+ */
+static bool check_paths(char **paths, size_t n, const char *field,
+                        check_fail_t *f)
+{
+    char canon[FILE_DOC_PATH_MAX];
+
+    for (size_t i = 0; i < n; i++)
+        if (file_doc_path_check(&keyuan__v1__profile__descriptor, paths[i],
+                                canon, sizeof canon) != 0 ||
+            strcmp(canon, "contacts.mobileE164") == 0)
+            return fail_at(f, "invalid_path", "", field,
+                           "\"%.60s\" is not a field of the profile that "
+                           "can be set",
+                           paths[i]);
+    return true;
+}
+
+static bool check_event_ids(const char *source, const char *event_id,
+                            check_fail_t *f)
+{
+    return check_text(source, "source", true, f) &&
+           check_text(event_id, "sourceEventId", true, f);
 }
 
 bool check_lead(const Keyuan__V1__LeadEvent *ev, check_fail_t *f)
 {
-    return check_text(ev->source, "source", true, f) &&
-           check_text(ev->source_event_id, "sourceEventId", true, f) &&
-           check_text(ev->name, "name", false, f) &&
-           check_text(ev->note, "note", false, f) &&
-           check_text(ev->agent_id, "agentId", false, f) &&
-           check_contacts(ev->contacts, f) && check_needs(ev->needs, f);
+    const Keyuan__V1__Contacts *c = ev->contacts;
+    person_parts_t parts = {ev->age, ev->birthday, ev->household, c, ev->needs};
+
+    if (!check_event_ids(ev->source, ev->source_event_id, f) ||
+        !check_text_fields(&ev->base, f))
+        return false;
+    if (c == NULL || ((c->mobile == NULL || !*c->mobile) &&
+                      (c->wechat_id == NULL || !*c->wechat_id) &&
+                      (c->email == NULL || !*c->email)))
+        return fail_at(f, "missing_field", "", "contacts",
+                       "needs a mobile, a WeChat id or an e-mail");
+    return check_parts(&parts, "", f);
 }
 
 bool check_listing(const Keyuan__V1__ListingEvent *ev, check_fail_t *f)
 {
     if (!check_text(ev->source, "source", true, f) ||
         !check_text(ev->listing_id, "listingId", true, f) ||
-        !check_text(ev->source_event_id, "sourceEventId", false, f) ||
-        !check_text(ev->city, "city", false, f) ||
-        !check_text(ev->district, "district", false, f) ||
-        !check_text(ev->district_code, "districtCode", false, f) ||
-        !check_text(ev->bizcircle, "bizcircle", false, f) ||
-        !check_text(ev->community, "community", false, f))
+        !check_text_fields(&ev->base, f))
         return false;
     if (ev->district_code && *ev->district_code &&
         !is_digits(ev->district_code, 6))
-        return fail(f, "invalid_region", "districtCode",
-                    "must be a six-digit division code");
+        return fail_at(f, "invalid_region", "", "districtCode",
+                       "must be a six-digit division code");
     if (!(ev->area_m2 > 0 && ev->area_m2 < 100000))
-        return fail(f, "out_of_range", "areaM2", "must be above 0");
+        return fail_at(f, "out_of_range", "", "areaM2", "must be above 0");
     if (!(ev->total_price_wan > 0 && ev->total_price_wan < 10000000))
-        return fail(f, "out_of_range", "totalPriceWan", "must be above 0");
+        return fail_at(f, "out_of_range", "", "totalPriceWan",
+                       "must be above 0");
     return true;
 }
 
 bool check_contact(const Keyuan__V1__ContactLog *ev, check_fail_t *f)
 {
-    if (!check_text(ev->source, "source", true, f) ||
-        !check_text(ev->source_event_id, "sourceEventId", true, f) ||
-        !check_text(ev->agent_id, "agentId", false, f) ||
-        !check_text(ev->summary, "summary", false, f) ||
-        !check_text(ev->feedback, "feedback", false, f))
+    if (!check_event_ids(ev->source, ev->source_event_id, f) ||
+        !check_text_fields(&ev->base, f))
         return false;
     if (ev->customer_id == 0)
-        return fail(f, "missing_field", "customerId", "is required");
-    if (ev->next_step &&
-        !check_text(ev->next_step->action, "nextStep.action", false, f))
+        return fail_at(f, "missing_field", "", "customerId", "is required");
+    return check_profile(ev->changes, "changes.", f) &&
+           check_paths(ev->change_paths, ev->n_change_paths, "changePaths", f);
+}
+
+bool check_profile_update(const Keyuan__V1__ProfileUpdate *u, check_fail_t *f)
+{
+    if (!check_event_ids(u->source, u->source_event_id, f) ||
+        !check_text_fields(&u->base, f))
         return false;
-    return true;
+    if (u->customer_id == 0)
+        return fail_at(f, "missing_field", "", "customerId", "is required");
+    return check_profile(u->profile, "profile.", f) &&
+           check_paths(u->paths, u->n_paths, "paths", f);
 }

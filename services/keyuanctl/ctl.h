@@ -111,5 +111,10 @@ int ctl_cmd_show(ctl_opts_t *o, int argc, char **argv);
 int ctl_cmd_reminders(ctl_opts_t *o, int argc, char **argv);
 int ctl_cmd_status(ctl_opts_t *o, int argc, char **argv);
 int ctl_cmd_clock(ctl_opts_t *o, int argc, char **argv);
+int ctl_cmd_log(ctl_opts_t *o, int argc, char **argv);    /* contact.c */
+int ctl_cmd_agents(ctl_opts_t *o, int argc, char **argv); /* agents.c */
+int ctl_cmd_quarantine(ctl_opts_t *o, int argc, char **argv);
+int ctl_cmd_merge(ctl_opts_t *o, int argc, char **argv);   /* merge.c */
+int ctl_cmd_unmerge(ctl_opts_t *o, int argc, char **argv); /* merge.c */
 
 #endif

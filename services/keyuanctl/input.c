@@ -16,13 +16,15 @@ struct ctl_input {
     enum ctl_input_kind kind;
     enum ctl_input_format format; /* never AUTO once open */
     const char *source;           /* --source, borrowed; may be NULL */
-    FILE *f;
-    bool own_f;     /* f is ours to close (not stdin) */
-    long size;      /* bytes, 0 when not a regular file */
-    ctl_csv_t *csv; /* CSV: the reader and its header */
+    FILE *raw;                    /* the file opened, or stdin */
+    bool own_raw;                 /* raw is ours to close (not stdin) */
+    FILE *f;                      /* what is read: raw, or raw in UTF-8 */
+    long size;                    /* bytes of f; 0: not a regular file */
+    ctl_csv_t *csv;               /* CSV: the reader and its header */
     ctl_header_t hdr;
     ctl_lead_t lead; /* CSV: the event of the last row */
     ctl_listing_t listing;
+    ctl_contact_t contact;
     char *line; /* JSON Lines: the last line */
     size_t linecap;
     long lineno;
@@ -51,7 +53,7 @@ static bool ends_with(const char *s, const char *suffix)
 
 static int format_of(const char *path)
 {
-    if (ends_with(path, ".csv"))
+    if (ends_with(path, ".csv") || ends_with(path, ".tsv"))
         return CTL_FORMAT_CSV;
     if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson"))
         return CTL_FORMAT_JSONL;
@@ -62,8 +64,14 @@ static int format_of(const char *path)
 
 static const ProtobufCMessageDescriptor *event_desc(const ctl_input_t *in)
 {
-    return in->kind == CTL_INPUT_LEADS ? &keyuan__v1__lead_event__descriptor
-                                       : &keyuan__v1__listing_event__descriptor;
+    switch (in->kind) {
+    case CTL_INPUT_LEADS:
+        return &keyuan__v1__lead_event__descriptor;
+    case CTL_INPUT_LISTINGS:
+        return &keyuan__v1__listing_event__descriptor;
+    default:
+        return &keyuan__v1__contact_log__descriptor;
+    }
 }
 
 /* Copies s into item's label, cut at a character boundary. */
@@ -82,13 +90,47 @@ static void label_set(ctl_pipe_item_t *item, const char *s)
 
 /* --- opening --------------------------------------------------------- */
 
+/* Makes in->f the file's text in UTF-8 (see ctl_csv_decode()). */
+static int open_text(ctl_input_t *in, FILE *warn, char *errbuf, size_t errlen)
+{
+    enum ctl_encoding enc;
+    struct stat st;
+    int rc;
+
+    in->f = ctl_csv_decode(in->raw, &enc, &rc, errbuf, errlen);
+    if (in->f == NULL)
+        return rc;
+    if (in->f != in->raw && fstat(fileno(in->f), &st) == 0)
+        in->size = (long)st.st_size;
+    if (warn && enc != CTL_ENC_UTF8 && enc != CTL_ENC_UTF8_BOM)
+        fprintf(warn, "note: reading the file as %s text\n",
+                ctl_encoding_name(enc));
+    return KY_OK;
+}
+
+static int header_of(ctl_input_t *in, const ctl_csv_row_t *hdr, FILE *warn,
+                     char *errbuf, size_t errlen)
+{
+    switch (in->kind) {
+    case CTL_INPUT_LEADS:
+        return ctl_header_leads(hdr, &in->hdr, warn, errbuf, errlen);
+    case CTL_INPUT_LISTINGS:
+        return ctl_header_listings(hdr, &in->hdr, warn, errbuf, errlen);
+    default:
+        return ctl_header_contacts(hdr, &in->hdr, warn, errbuf, errlen);
+    }
+}
+
 static int open_csv(ctl_input_t *in, FILE *warn, char *errbuf, size_t errlen)
 {
     ctl_csv_row_t hdr;
-    int rc;
+    int rc = open_text(in, warn, errbuf, errlen);
 
+    if (rc != KY_OK)
+        return rc;
     if ((in->csv = ctl_csv_new(in->f)) == NULL)
         return KY_ENOMEM;
+    ctl_csv_set_delimiter(in->csv, ctl_csv_sniff_delimiter(in->f));
     rc = ctl_csv_next(in->csv, &hdr);
     if (rc == 0) {
         snprintf(errbuf, errlen, "the file is empty: no header row");
@@ -98,9 +140,7 @@ static int open_csv(ctl_input_t *in, FILE *warn, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "cannot read: %s", err_str(rc));
         return rc;
     }
-    if (in->kind == CTL_INPUT_LEADS)
-        return ctl_header_leads(&hdr, &in->hdr, warn, errbuf, errlen);
-    return ctl_header_listings(&hdr, &in->hdr, warn, errbuf, errlen);
+    return header_of(in, &hdr, warn, errbuf, errlen);
 }
 
 /* Loads a whole JSON document; falls back to JSON Lines when the file is
@@ -111,7 +151,7 @@ static int open_json(ctl_input_t *in, char *errbuf, size_t errlen)
 
     in->doc = json_loadf(in->f, JSON_REJECT_DUPLICATES, &jerr);
     if (in->doc == NULL) {
-        if (in->own_f && fseek(in->f, 0, SEEK_SET) == 0) {
+        if (in->own_raw && fseek(in->f, 0, SEEK_SET) == 0) {
             in->format = CTL_FORMAT_JSONL;
             return KY_OK;
         }
@@ -137,13 +177,14 @@ static int open_file(ctl_input_t *in, const char *path, char *errbuf,
 {
     struct stat st;
 
-    in->own_f = strcmp(path, "-") != 0;
-    in->f = in->own_f ? fopen(path, "rb") : stdin;
-    if (in->f == NULL) {
+    in->own_raw = strcmp(path, "-") != 0;
+    in->raw = in->own_raw ? fopen(path, "rb") : stdin;
+    if (in->raw == NULL) {
         snprintf(errbuf, errlen, "cannot open: %s", strerror(errno));
         return KY_EIO;
     }
-    if (fstat(fileno(in->f), &st) == 0 && S_ISREG(st.st_mode))
+    in->f = in->raw;
+    if (fstat(fileno(in->raw), &st) == 0 && S_ISREG(st.st_mode))
         in->size = (long)st.st_size;
     return KY_OK;
 }
@@ -202,8 +243,10 @@ void ctl_input_destroy(ctl_input_t **ip)
     ctl_csv_destroy(&in->csv);
     json_decref(in->doc);
     free(in->line);
-    if (in->own_f && in->f)
+    if (in->f && in->f != in->raw)
         fclose(in->f);
+    if (in->own_raw && in->raw)
+        fclose(in->raw);
     free(in);
     *ip = NULL;
 }
@@ -233,12 +276,19 @@ long ctl_input_size(const ctl_input_t *in)
 static void env_set(ctl_input_t *in, Envelope *env, ProtobufCMessage *ev)
 {
     *env = (Envelope)KEYUAN__V1__ENVELOPE__INIT;
-    if (in->kind == CTL_INPUT_LEADS) {
+    switch (in->kind) {
+    case CTL_INPUT_LEADS:
         env->body_case = KEYUAN__V1__ENVELOPE__BODY_LEAD;
         env->lead = (Keyuan__V1__LeadEvent *)ev;
-    } else {
+        break;
+    case CTL_INPUT_LISTINGS:
         env->body_case = KEYUAN__V1__ENVELOPE__BODY_LISTING;
         env->listing = (Keyuan__V1__ListingEvent *)ev;
+        break;
+    case CTL_INPUT_CONTACTS:
+        env->body_case = KEYUAN__V1__ENVELOPE__BODY_CONTACT;
+        env->contact = (Keyuan__V1__ContactLog *)ev;
+        break;
     }
 }
 
@@ -268,8 +318,13 @@ static int take_decoded(ctl_input_t *in, Envelope *env, ctl_pipe_item_t *item)
 
         source = &ev->source;
         seid = ev->source_event_id;
-    } else {
+    } else if (in->kind == CTL_INPUT_LISTINGS) {
         Keyuan__V1__ListingEvent *ev = (Keyuan__V1__ListingEvent *)in->decoded;
+
+        source = &ev->source;
+        seid = ev->source_event_id;
+    } else {
+        Keyuan__V1__ContactLog *ev = (Keyuan__V1__ContactLog *)in->decoded;
 
         source = &ev->source;
         seid = ev->source_event_id;
@@ -388,26 +443,51 @@ static int next_json(ctl_input_t *in, Envelope *env, ctl_pipe_item_t *item,
     return json_reject(rc, msg, err);
 }
 
+/* Makes CSV row into the event of in's kind, at *ev. */
+static int event_of_row(ctl_input_t *in, ctl_csv_row_t *row,
+                        ProtobufCMessage **ev, ctl_rowerr_t *err)
+{
+    const char *source = in->source ? in->source : "csv";
+
+    switch (in->kind) {
+    case CTL_INPUT_LEADS:
+        *ev = &in->lead.ev.base;
+        return ctl_lead_from_row(&in->hdr, row, source, &in->lead, err);
+    case CTL_INPUT_LISTINGS:
+        *ev = &in->listing.ev.base;
+        return ctl_listing_from_row(&in->hdr, row, source, &in->listing, err);
+    default:
+        *ev = &in->contact.ev.base;
+        return ctl_contact_from_row(&in->hdr, row, source, &in->contact, err);
+    }
+}
+
+/* Spreadsheets leave rows of empty cells (",,,") and blank lines at the
+ * end of an export: they are not events and are skipped, not rejected. */
+static bool row_blank(const ctl_csv_row_t *row)
+{
+    if (row->error)
+        return false;
+    for (size_t i = 0; i < row->nfields; i++)
+        if (strspn(row->fields[i], " \t\r") != strlen(row->fields[i]))
+            return false;
+    return true;
+}
+
 static int next_csv(ctl_input_t *in, Envelope *env, ctl_pipe_item_t *item,
                     ctl_rowerr_t *err)
 {
     ctl_csv_row_t row;
     ProtobufCMessage *ev;
-    int rc = ctl_csv_next(in->csv, &row);
+    int rc;
 
+    while ((rc = ctl_csv_next(in->csv, &row)) > 0 && row_blank(&row))
+        ;
     if (rc <= 0)
         return rc;
     item->line = row.line;
     label_set(item, ctl_row_id(&in->hdr, &row));
-    if (in->kind == CTL_INPUT_LEADS) {
-        rc = ctl_lead_from_row(&in->hdr, &row, in->source ? in->source : "csv",
-                               &in->lead, err);
-        ev = &in->lead.ev.base;
-    } else {
-        rc = ctl_listing_from_row(
-            &in->hdr, &row, in->source ? in->source : "csv", &in->listing, err);
-        ev = &in->listing.ev.base;
-    }
+    rc = event_of_row(in, &row, &ev, err);
     if (rc != KY_OK)
         return rc;
     env_set(in, env, ev);

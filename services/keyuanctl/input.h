@@ -1,11 +1,15 @@
 /*
  * input.h - the events of an import file, one at a time.
  *
- * A file holds lead or listing events as CSV (see rows.h), as JSON Lines
- * (one event per line in the proto3 JSON mapping, decoded by pbjson), or
- * as one JSON document: an array of events or a single event. The format
- * comes from the file name (.csv, .jsonl, .ndjson, .json) unless given.
- * A .json file that is not one JSON document is read as JSON Lines.
+ * A file holds lead, listing or contact events as CSV (see rows.h), as
+ * JSON Lines (one event per line in the proto3 JSON mapping, decoded by
+ * pbjson), or as one JSON document: an array of events or a single event.
+ * The format comes from the file name (.csv, .tsv, .jsonl, .ndjson,
+ * .json) unless given. A .json file that is not one JSON document is read
+ * as JSON Lines. CSV may be UTF-8 (with or without BOM), GB18030/GBK or
+ * UTF-16 with BOM, comma- or tab-separated (see csv.h), so Excel's
+ * "Unicode text" (.txt) reads with --format csv; JSON is UTF-8, as RFC
+ * 8259 requires.
  */
 #ifndef KEYUAN_CTL_INPUT_H
 #define KEYUAN_CTL_INPUT_H
@@ -16,7 +20,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-enum ctl_input_kind { CTL_INPUT_LEADS, CTL_INPUT_LISTINGS };
+enum ctl_input_kind { CTL_INPUT_LEADS, CTL_INPUT_LISTINGS, CTL_INPUT_CONTACTS };
 
 enum ctl_input_format {
     CTL_FORMAT_AUTO, /* from the file name */
@@ -32,10 +36,11 @@ int ctl_input_format_parse(const char *s);
 
 /*
  * Opens path ("-": standard input, which needs a format) for events of
- * kind. source fills events that have none (CSV leads: "csv" when NULL);
- * for CSV listings it is always the source. Unknown CSV columns are
- * reported on warn. Returns NULL with *err set and errbuf saying why: a
- * file that cannot be read, a bad header, an unknown format.
+ * kind. source fills events that have none (CSV leads and contacts:
+ * "csv" when NULL); for CSV listings it is always the source. Unknown CSV
+ * columns, and a CSV file's encoding when it is not UTF-8, are reported
+ * on warn. Returns NULL with *err set and errbuf saying why: a file that
+ * cannot be read, a bad header, an unknown format.
  */
 ctl_input_t *ctl_input_open(const char *path, enum ctl_input_kind kind,
                             enum ctl_input_format format, const char *source,

@@ -18,13 +18,20 @@ typedef struct command {
 } command_t;
 
 static const command_t commands[] = {
-    {"push", ctl_cmd_push, "push leads|listings FILE", "import a file"},
+    {"push", ctl_cmd_push, "push KIND FILE",
+     "import leads, listings or contacts"},
+    {"log", ctl_cmd_log, "log contact --customer ID ...", "record a contact"},
+    {"agents", ctl_cmd_agents, "agents", "list agents and teams"},
     {"show", ctl_cmd_show, "show ID | --mobile PHONE", "print a customer"},
+    {"merge", ctl_cmd_merge, "merge KEEP_ID MERGE_ID", "join two customers"},
+    {"unmerge", ctl_cmd_unmerge, "unmerge MERGE_ID", "undo a merge"},
     {"reminders", ctl_cmd_reminders, "reminders [--agent ID] ...",
      "list reminders"},
     {"status", ctl_cmd_status, "status", "health of the services"},
     {"clock", ctl_cmd_clock, "clock set TIME | advance DUR",
      "move a test clock"},
+    {"quarantine", ctl_cmd_quarantine, "quarantine list|show|replay ...",
+     "rejected events: list, show, replay"},
     {"help", NULL, "help COMMAND", "the options of a command"},
     {NULL, NULL, NULL, NULL}};
 

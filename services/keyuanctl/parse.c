@@ -3,7 +3,6 @@
 
 #include "clock.h"
 #include "err.h"
-#include "keyuan/v1/common.pb-c.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 char *ctl_trim(char *s)
@@ -117,6 +117,64 @@ int ctl_parse_time(const char *s, int64_t *ms)
     return KY_OK;
 }
 
+/* Skips a lunar prefix at *p; true when there was one. */
+static bool lunar_prefix(const char **p)
+{
+    static const char *const prefixes[] = {"农历", "阴历", "lunar", NULL};
+
+    for (int i = 0; prefixes[i]; i++) {
+        size_t n = strlen(prefixes[i]);
+
+        if (strncasecmp(*p, prefixes[i], n) == 0) {
+            *p += n;
+            while (**p == ' ' || **p == ':')
+                (*p)++;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool leap_year(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int month_days(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    return m == 2 && leap_year(y) ? 29 : days[m - 1];
+}
+
+int ctl_parse_civil_date(const char *s, Keyuan__V1__CivilDate *d)
+{
+    bool lunar = lunar_prefix(&s), leap = false;
+    int y, m, day;
+    char sep;
+
+    if (!read_num(&s, 4, &y) || (*s != '-' && *s != '/' && *s != '.'))
+        return KY_EINVAL;
+    sep = *s++;
+    if (lunar && strncmp(s, "闰", strlen("闰")) == 0) {
+        s += strlen("闰");
+        leap = true;
+    }
+    if (!read_num(&s, 2, &m) || *s++ != sep || !read_num(&s, 2, &day) ||
+        *s != '\0')
+        return KY_EINVAL;
+    if (y < 1900 || y > 2100 || m < 1 || m > 12 || day < 1 ||
+        day > (lunar ? 30 : month_days(y, m)))
+        return KY_EINVAL;
+    keyuan__v1__civil_date__init(d);
+    d->year = y;
+    d->month = m;
+    d->day = day;
+    d->lunar = lunar;
+    d->leap_month = leap;
+    return KY_OK;
+}
+
 static int64_t unit_ms(const char **p)
 {
     static const struct {
@@ -172,6 +230,19 @@ static const ctl_enum_label_t stage_labels[] = {
     {"目标明确", KEYUAN__V1__STAGE__STAGE_CLEAR_TARGET},
     {"对比中", KEYUAN__V1__STAGE__STAGE_COMPARING},
     {NULL, 0}};
+
+static const ctl_enum_label_t channel_labels[] = {
+    {"电话", KEYUAN__V1__CHANNEL__CHANNEL_PHONE},
+    {"微信", KEYUAN__V1__CHANNEL__CHANNEL_WECHAT},
+    {"到访", KEYUAN__V1__CHANNEL__CHANNEL_VISIT},
+    {"来访", KEYUAN__V1__CHANNEL__CHANNEL_VISIT},
+    {"短信", KEYUAN__V1__CHANNEL__CHANNEL_SMS},
+    {"其他", KEYUAN__V1__CHANNEL__CHANNEL_OTHER},
+    {NULL, 0}};
+
+const ctl_enum_spec_t ctl_enum_channel = {
+    &keyuan__v1__channel__descriptor, "CHANNEL_", channel_labels,
+    "phone, wechat, visit, sms, other or 电话, 微信, 到访, 短信, 其他"};
 
 const ctl_enum_spec_t ctl_enum_purpose = {
     &keyuan__v1__purpose__descriptor, "PURPOSE_", purpose_labels,

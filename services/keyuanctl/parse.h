@@ -9,6 +9,8 @@
 #ifndef KEYUAN_CTL_PARSE_H
 #define KEYUAN_CTL_PARSE_H
 
+#include "keyuan/v1/common.pb-c.h"
+
 #include <protobuf-c/protobuf-c.h>
 
 #include <stdbool.h>
@@ -36,6 +38,17 @@ int ctl_parse_double(const char *s, double *v);
 int ctl_parse_time(const char *s, int64_t *ms);
 
 /*
+ * A birthday or other civil date into *d: "YYYY-MM-DD" (also '/' or '.'
+ * between the parts, one-digit months and days), a day of the Gregorian
+ * calendar; or a lunar date, "农历YYYY-MM-DD" ("阴历" or "lunar" also
+ * start one), whose month may be written "闰MM" for the leap month of
+ * that number: month 1-12, day 1-30 (whether that year has such a leap
+ * month is for the calendar tables of the scheduler to say). Years
+ * 1900-2100, the range lunar tables cover.
+ */
+int ctl_parse_civil_date(const char *s, Keyuan__V1__CivilDate *d);
+
+/*
  * A duration such as "90s", "15m", "3d" or "1h30m" (units ms, s, m, h, d,
  * w) in milliseconds; it must be more than zero.
  */
@@ -57,6 +70,7 @@ typedef struct ctl_enum_spec {
 
 extern const ctl_enum_spec_t ctl_enum_purpose;
 extern const ctl_enum_spec_t ctl_enum_stage;
+extern const ctl_enum_spec_t ctl_enum_channel;
 
 /*
  * An enum value from its full name ("PURPOSE_OWN_HOME"), its short name

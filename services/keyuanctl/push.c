@@ -1,5 +1,6 @@
 /*
- * push.c - keyuanctl push leads|listings FILE: imports events into intake.
+ * push.c - keyuanctl push leads|listings|contacts FILE: imports events
+ * into intake.
  *
  * Events come from input.c one at a time and go out through the pipe in
  * client.h, about a thousand in flight. Every row ends in exactly one
@@ -7,7 +8,7 @@
  * rejected), rejected locally (it could not be made into an event and was
  * never sent), or unanswered. The closing line adds them up, so that
  * rows = created + updated + duplicate + rejected + unanswered (listings:
- * accepted in place of created and updated).
+ * accepted in place of created and updated; contacts: logged).
  */
 #include "ctl.h"
 
@@ -29,12 +30,16 @@
 static const char push_usage[] =
     "usage: keyuanctl push leads FILE [options]\n"
     "       keyuanctl push listings FILE [options]\n"
+    "       keyuanctl push contacts FILE [options]\n"
     "\n"
     "Sends every event of FILE to intake and reports each row intake\n"
-    "rejected, then the counts. FILE is CSV (.csv: a header row, English\n"
-    "or Chinese column names), JSON Lines (.jsonl: one event a line in\n"
-    "the proto3 JSON mapping) or JSON (.json: an array of events); '-'\n"
-    "reads standard input and needs --format.\n"
+    "rejected, then the counts. FILE is CSV (.csv or .tsv: a header row,\n"
+    "English or Chinese column names), JSON Lines (.jsonl: one event a\n"
+    "line in the proto3 JSON mapping: LeadEvent, ListingEvent or\n"
+    "ContactLog) or JSON (.json: an array of events); '-' reads standard\n"
+    "input and needs --format. A CSV file may be UTF-8 (with or without\n"
+    "BOM), GB18030/GBK as Chinese Excel saves it, or UTF-16 with BOM\n"
+    "(Excel's \"Unicode text\", tab-separated); the encoding is detected.\n"
     "\n"
     "options:\n"
     "  --source NAME       source of events that name none (CSV: \"csv\");\n"
@@ -48,6 +53,7 @@ static const char push_usage[] =
     "included), 1 when some went unanswered, 2 for usage errors.\n";
 
 typedef struct push_counts {
+    /* accepted: listings and contacts (logged), which create no file */
     uint64_t rows, created, updated, accepted, duplicate, rejected;
     uint64_t rejected_locally, unanswered;
     uint64_t unsent; /* unanswered because intake was down: never sent */
@@ -160,6 +166,12 @@ static void count_set(json_t *obj, const char *key, uint64_t v)
     json_object_set_new(obj, key, json_integer((json_int_t)v));
 }
 
+/* What an accepted listing or contact is called in the counts. */
+static const char *accepted_name(const push_t *p)
+{
+    return p->kind == CTL_INPUT_CONTACTS ? "logged" : "accepted";
+}
+
 /* {"summary": {"rows": .., "created": .., ...}} */
 static void print_summary_json(const push_t *p)
 {
@@ -171,7 +183,7 @@ static void print_summary_json(const push_t *p)
         count_set(s, "created", n->created);
         count_set(s, "updated", n->updated);
     } else {
-        count_set(s, "accepted", n->accepted);
+        count_set(s, accepted_name(p), n->accepted);
     }
     count_set(s, "duplicate", n->duplicate);
     count_set(s, "rejected", n->rejected);
@@ -181,7 +193,8 @@ static void print_summary_json(const push_t *p)
 }
 
 /* rows N: created .., updated .., duplicate .., rejected .. (.. locally),
- * unanswered .. (listings: accepted in place of created and updated) */
+ * unanswered .. (listings: accepted in place of created and updated;
+ * contacts: logged) */
 static void print_summary(const push_t *p)
 {
     const push_counts_t *n = &p->n;
@@ -195,7 +208,7 @@ static void print_summary(const push_t *p)
         printf("created %llu, updated %llu", (unsigned long long)n->created,
                (unsigned long long)n->updated);
     else
-        printf("accepted %llu", (unsigned long long)n->accepted);
+        printf("%s %llu", accepted_name(p), (unsigned long long)n->accepted);
     printf(", duplicate %llu, rejected %llu (%llu locally), unanswered %llu\n",
            (unsigned long long)n->duplicate, (unsigned long long)n->rejected,
            (unsigned long long)n->rejected_locally,
@@ -204,13 +217,33 @@ static void print_summary(const push_t *p)
 
 /* --- the pipe's callbacks -------------------------------------------- */
 
+/*
+ * Intake drops the connection of a sender whose message is over its size
+ * cap, without a reply; such a row would only ever come back unanswered,
+ * and would stall the rows in flight with it. Refuse it here instead.
+ */
+static bool too_large(const ctl_pipe_item_t *item, ctl_rowerr_t *err)
+{
+    size_t size = protobuf_c_message_get_packed_size(&item->env->base);
+
+    if (size <= CTL_MAX_EVENT_BYTES)
+        return false;
+    err->code = "too_large";
+    err->field = "";
+    snprintf(err->message, sizeof err->message,
+             "the event is %zu bytes; intake takes at most %d", size,
+             CTL_MAX_EVENT_BYTES);
+    return true;
+}
+
 static int push_next(void *self, ctl_pipe_item_t *item)
 {
     push_t *p = self;
     ctl_rowerr_t err;
     int rc;
 
-    while ((rc = ctl_input_next(p->in, &p->env, item, &err)) == KY_EINVAL)
+    while ((rc = ctl_input_next(p->in, &p->env, item, &err)) == KY_EINVAL ||
+           (rc > 0 && too_large(item, &err)))
         report_local(p, item, &err);
     if (rc < 0) {
         p->read_failed = true;
@@ -232,7 +265,7 @@ static void count(push_t *p, const Keyuan__V1__Reply *r)
 
     switch (r->status) {
     case KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_ACCEPTED:
-        if (p->kind == CTL_INPUT_LISTINGS)
+        if (p->kind != CTL_INPUT_LEADS)
             p->n.accepted++;
         else if (r->created)
             p->n.created++;
@@ -317,13 +350,18 @@ static int push_option(push_args_t *a, int ch)
 static int push_positionals(push_args_t *a, int argc, char **argv)
 {
     if (argc - optind != 2)
-        return ctl_usage_error("push", "expected leads|listings and FILE");
+        return ctl_usage_error("push",
+                               "expected leads|listings|contacts and FILE");
     if (strcmp(argv[optind], "leads") == 0)
         a->kind = CTL_INPUT_LEADS;
     else if (strcmp(argv[optind], "listings") == 0)
         a->kind = CTL_INPUT_LISTINGS;
+    else if (strcmp(argv[optind], "contacts") == 0)
+        a->kind = CTL_INPUT_CONTACTS;
     else
-        return ctl_usage_error("push", "push leads or listings, not \"%s\"",
+        return ctl_usage_error("push",
+                               "push leads, listings or contacts, not "
+                               "\"%s\"",
                                argv[optind]);
     a->path = argv[optind + 1];
     return -1;

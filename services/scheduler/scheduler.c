@@ -242,6 +242,19 @@ static int plan_cancel(store_t *st, MDB_txn *txn, uint64_t customer, int kind)
     return rc;
 }
 
+/* Cancels every pending follow-up of the customer, of every kind. */
+static int plan_cancel_all(store_t *st, MDB_txn *txn, uint64_t customer)
+{
+    const ProtobufCEnumDescriptor *kinds =
+        &keyuan__v1__reminder_kind__descriptor;
+    int rc = KY_OK;
+
+    for (unsigned i = 0; rc == KY_OK && i < kinds->n_values; i++)
+        if (kinds->values[i].value != 0)
+            rc = plan_cancel(st, txn, customer, kinds->values[i].value);
+    return rc;
+}
+
 /* Gives pending follow-up r to agent when the customer changed hands. */
 static int plan_keep(store_t *st, MDB_txn *txn, reminder_t *r,
                      const char *agent)
@@ -488,6 +501,16 @@ int sched_plan_grade(store_t *st, MDB_txn *txn, const sched_rules_t *rules,
 
     if (gr->customer_id == 0)
         return KY_EINVAL;
+
+    /* Merged into another customer: that customer's results plan the
+     * follow-ups now, so this one keeps none. */
+    if (gr->merged_into) {
+        log_info("event=followups_cancelled customer=%llu reason=merged "
+                 "into=%llu",
+                 (unsigned long long)gr->customer_id,
+                 (unsigned long long)gr->merged_into);
+        return plan_cancel_all(st, txn, gr->customer_id);
+    }
 
     /* Do not disturb: nothing new, and the routine cadence stops. A next
      * step or first call already planned stays: the agent agreed it with

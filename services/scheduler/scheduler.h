@@ -69,7 +69,9 @@ int sched_rules_init(sched_rules_t *rules, const sched_options_t *opt);
  * time now_ms: the speed-to-lead call of a new customer, the next cadence
  * follow-up of its grade (replacing the pending one) and the next step
  * the agent agreed (replacing a pending next step). A customer who asked
- * not to be disturbed gets nothing new and loses its pending cadence.
+ * not to be disturbed gets nothing new and loses its pending cadence; one
+ * merged into another customer (merged_into) loses every pending
+ * follow-up, since the other customer's results plan them from then on.
  * Returns 0, KY_EINVAL for a result without a customer id, or a store
  * error.
  */

@@ -78,19 +78,66 @@ def next_step(pb):
 
 
 def contacts(pb):
-    return pb["lead"].Contacts(
+    return pb["common"].Contacts(
         mobile="+86 138-0013-8000", wechat_id="wx_zhang_😀",
-        email="zhang.san@example.cn", others=["QQ 12345", "座机 010-6275"])
+        email="zhang.san@example.cn", others=["QQ 12345", "座机 010-6275"],
+        mobile_e164="+8613800138000")
+
+
+def household(pb):
+    c = pb["common"]
+    return c.Household(size=4, children=[c.Child(age=6, note="明年上小学"),
+                                         c.Child(age=0, note="")])
+
+
+def decision(pb):
+    return pb["common"].Decision(decision_maker="配偶",
+                                 influencers=["父母", "朋友 👫"])
+
+
+def consent(pb):
+    m = pb["common"].Consent(contact_allowed=True, do_not_disturb=True,
+                             note="电话中口头同意")
+    ts(m.recorded_at, 1714550400, 5)
+    return m
+
+
+def profile(pb):
+    m = pb["common"].Profile(
+        name="李😀é", age=36, occupation="工程师",
+        employer="某某科技 🚀", lifestyle="周末带孩子去公园", hobbies=["钓鱼", "摄影"])
+    m.birthday.CopyFrom(civil_date(pb))
+    m.household.CopyFrom(household(pb))
+    m.contacts.CopyFrom(contacts(pb))
+    m.needs.CopyFrom(needs(pb))
+    m.decision.CopyFrom(decision(pb))
+    m.consent.CopyFrom(consent(pb))
+    return m
 
 
 def lead_event(pb):
     m = pb["lead"].LeadEvent(
         source="贝壳-表单", source_event_id="evt-0001", name="张三",
-        note="想要学区房，孩子明年上小学 👶", agent_id="agent-007")
+        note="想要学区房，孩子明年上小学 👶", agent_id="agent-007", age=35,
+        occupation="教师", employer="第一中学", lifestyle="喜欢安静",
+        hobbies=["跑步"])
     ts(m.occurred_at, 1714550400)
     m.contacts.CopyFrom(contacts(pb))
     m.needs.CopyFrom(needs(pb))
     m.birthday.CopyFrom(civil_date(pb))
+    m.household.CopyFrom(household(pb))
+    m.decision.CopyFrom(decision(pb))
+    m.consent.CopyFrom(consent(pb))
+    return m
+
+
+def profile_update(pb):
+    m = pb["lead"].ProfileUpdate(
+        source="agent-app", source_event_id="pu-7",
+        customer_id=18446744073709551615, agent_id="agent-007",
+        paths=["needs.budgetMaxWan", "household", "hobbies"])
+    ts(m.occurred_at, 1714550400, 1)
+    m.profile.CopyFrom(profile(pb))
     return m
 
 
@@ -102,6 +149,9 @@ def contact_log(pb):
         summary="聊了预算和学区", feedback="觉得价格偏高 😅")
     ts(m.contacted_at, 1714636800, 123000000)
     m.next_step.CopyFrom(next_step(pb))
+    m.changes.needs.budget_max_wan = 800
+    m.changes.hobbies.append("看展 🎨")
+    m.change_paths.extend(["needs.budgetMaxWan", "hobbies"])
     return m
 
 
@@ -121,7 +171,7 @@ def listing_event(pb):
 def customer_snapshot(pb):
     m = pb["flow"].CustomerSnapshot(
         customer_id=9007199254740993, agent_id="agent-007", is_new=True,
-        cause="lead", do_not_disturb=True)
+        cause="lead", do_not_disturb=True, merged_into=2 ** 63 + 1)
     m.needs.CopyFrom(needs(pb))
     ts(m.created_at, 1714550400)
     ts(m.updated_at, 1714550401, 1)
@@ -137,7 +187,7 @@ def grade_result(pb):
         customer_id=12345678901234567890, agent_id="agent-007",
         grade=c.GRADE_A, previous_grade=c.GRADE_LEAD, rule="a_ready_buyer",
         reasons=["预算明确：650–800 万", "3 个月内购房", "区域有匹配房源 ✅"],
-        is_new=True, do_not_disturb=True)
+        is_new=True, do_not_disturb=True, merged_into=1)
     ts(m.graded_at, 1714550400, 120000000)
     ts(m.created_at, 1714550400)
     ts(m.last_contact_at, 1714550400, 456000)
@@ -186,17 +236,82 @@ def status_reply(pb):
 
 
 def customer_query(pb):
-    return pb["control"].CustomerQuery(customer_id=42, mobile="13800138000")
+    return pb["control"].CustomerQuery(customer_id=42, mobile="13800138000",
+                                       contact_limit=5, change_limit=1000)
+
+
+def field_change(pb):
+    return pb["control"].FieldChange(path="profile.needs.budgetMaxWan",
+                                     old_json="650", new_json="800")
+
+
+def change(pb):
+    m = pb["control"].Change(change_id=18446744073709551615, source="58同城",
+                             source_event_id="e-9", kind="lead")
+    ts(m.at, 1714550400, 123000000)
+    cleared = pb["control"].FieldChange(path="profile.hobbies",
+                                        old_json='["钓鱼"]')
+    m.fields.extend([field_change(pb), cleared])
+    return m
+
+
+def file_fields(pb, m):
+    """The fields CustomerView and CustomerFile share."""
+    m.customer_id = 18446744073709551615
+    m.agent_id = "agent-007"
+    m.agent_reason = "round_robin"
+    m.sources.extend(["贝壳", "58同城"])
+    ts(m.created_at, 1714550400)
+    ts(m.updated_at, 1714550400, 100)
+    m.contact_count = 12
+    ts(m.last_contact_at, 1714636800)
+    m.next_step.CopyFrom(next_step(pb))
+    m.merged_into = 9007199254740993
+    m.merged_from.extend([1, 18446744073709551614])
+    return m
 
 
 def customer_view(pb):
-    m = pb["control"].CustomerView(
-        customer_id=18446744073709551615, agent_id="agent-007", name="李四",
-        mobile="+8613800138000", wechat_id="lisi_🐉", email="li@example.cn",
-        sources=["贝壳", "58同城"], contact_count=12, note="喜欢安静 🌙")
-    m.needs.CopyFrom(needs(pb))
-    ts(m.created_at, 1714550400)
-    ts(m.updated_at, 1714550400, 100)
+    m = file_fields(pb, pb["control"].CustomerView(note="喜欢安静 🌙"))
+    m.profile.CopyFrom(profile(pb))
+    m.contacts.extend([contact_log(pb)])
+    m.changes.extend([change(pb)])
+    return m
+
+
+def customer_file(pb):
+    m = file_fields(pb, pb["control"].CustomerFile())
+    m.profile.needs.CopyFrom(needs(pb))
+    m.profile.consent.CopyFrom(consent(pb))
+    return m
+
+
+def customer_person(pb):
+    m = pb["control"].CustomerPerson(note="喜欢安静 🌙")
+    m.profile.CopyFrom(profile(pb))
+    m.profile.ClearField("needs")
+    m.profile.ClearField("consent")
+    return m
+
+
+def merge_request(pb):
+    return pb["control"].MergeRequest(keep_id=1, merge_id=2 ** 64 - 1,
+                                      operator_id="运营-王")
+
+
+def unmerge_request(pb):
+    return pb["control"].UnmergeRequest(merge_id=2 ** 64 - 1,
+                                        operator_id="ops")
+
+
+def merge_record(pb):
+    m = pb["control"].MergeRecord(
+        keep_id=1, merge_id=2 ** 64 - 1, operator_id="运营-王",
+        keep_file=b"\x08\x01", keep_person=b"", merge_file=b"\xff\x00",
+        merge_person=b"\x12\x03abc", keep_file_after=b"\x08\x01\x60\x02",
+        keep_person_after=b"\x12", ident_keys=[b"\x00" * 32, b"\xfe" * 32])
+    ts(m.merged_at, 1714550400, 999)
+    m.keep_changes.extend([field_change(pb)])
     return m
 
 
@@ -245,6 +360,11 @@ SAMPLES = {
     "CustomerQuery": customer_query, "CustomerView": customer_view,
     "ReminderQuery": reminder_query, "ReminderList": reminder_list,
     "ClockSet": clock_set, "Needs": needs, "NextStep": next_step,
+    "Profile": profile, "ProfileUpdate": profile_update,
+    "FieldChange": field_change, "Change": change,
+    "CustomerFile": customer_file, "CustomerPerson": customer_person,
+    "MergeRequest": merge_request, "UnmergeRequest": unmerge_request,
+    "MergeRecord": merge_record,
     "CivilDate": civil_date_golden, "Contacts": contacts,
     "TestAll": test_all, "TestAll_count": test_all_count,
 }
@@ -257,7 +377,8 @@ BODIES = {
     "status_request": status_request, "status": status_reply,
     "customer_query": customer_query, "customer_view": customer_view,
     "reminder_query": reminder_query, "reminder_list": reminder_list,
-    "clock_set": clock_set,
+    "clock_set": clock_set, "profile_update": profile_update,
+    "merge": merge_request, "unmerge": unmerge_request,
 }
 
 

@@ -139,8 +139,9 @@ class KeyuanctlClusterTest(unittest.TestCase):
         cid = re.search(r"(?m)^customer_id: +(\d+)$", r.stdout).group(1)
         view = json.loads(self.ctl("show", cid, "--json").stdout)
         self.assertEqual(view["customerId"], cid)
-        self.assertEqual(view["mobile"], "+8613800138101")
-        self.assertEqual(view["needs"]["regionCodes"], ["110105"])
+        self.assertEqual(view["profile"]["contacts"]["mobileE164"],
+                         "+8613800138101")
+        self.assertEqual(view["profile"]["needs"]["regionCodes"], ["110105"])
 
     def test_push_csv_chinese_headers(self):
         text = ("\ufeff来源,来源编号,时间,姓名,手机,微信,邮箱,购房目的,室,厅,"
@@ -167,10 +168,10 @@ class KeyuanctlClusterTest(unittest.TestCase):
 
         view = json.loads(self.ctl("show", "--mobile", "13900139201",
                                    "--json").stdout)
-        self.assertEqual(view["name"], "张三")
+        self.assertEqual(view["profile"]["name"], "张三")
         self.assertEqual(view["sources"], ["58"])
         self.assertEqual(view["note"], "周末看房,\n要南北通透")
-        self.assertEqual(view["needs"], {
+        self.assertEqual(view["profile"]["needs"], {
             "purpose": "PURPOSE_UPGRADE", "bedrooms": 3, "livingRooms": 2,
             "areaMinM2": 90, "areaMaxM2": 120,
             "regionCodes": ["110105", "110108"], "budgetMinWan": 500,
@@ -178,8 +179,9 @@ class KeyuanctlClusterTest(unittest.TestCase):
             "stage": "STAGE_CLEAR_TARGET"})
         view = json.loads(self.ctl("show", "--mobile", "13900139204",
                                    "--json").stdout)
-        self.assertEqual(view["needs"]["regionCodes"], ["440305", "440304"])
-        self.assertEqual(view["needs"]["stage"], "STAGE_COMPARING")
+        self.assertEqual(view["profile"]["needs"]["regionCodes"],
+                         ["440305", "440304"])
+        self.assertEqual(view["profile"]["needs"]["stage"], "STAGE_COMPARING")
 
         # Pushed again: every row intake saw is a duplicate.
         n = lead_counts(self.ctl("push", "leads", path).stdout)

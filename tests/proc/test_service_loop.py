@@ -77,3 +77,37 @@ class ServiceLoopTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class IndexKeyTest(unittest.TestCase):
+    """intake refuses to run with an index key its store was not made
+    with: it would find no one and create every customer again."""
+
+    def setUp(self):
+        self.c = harness.Cluster().start("intake")
+
+    def tearDown(self):
+        self.c.close()
+
+    def start_fails(self, needle):
+        r = subprocess.run(self.c.args("intake"), capture_output=True,
+                           text=True, timeout=10)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(needle, r.stderr)
+
+    def test_missing_or_other_key_is_refused(self):
+        first = self.c.push_lead(source="p", sourceEventId="k1",
+                                 contacts={"mobile": "13800138800"})
+        self.c.stop("intake")
+        key = os.path.join(self.c.tmp, "intake", "index.key")
+        os.rename(key, key + ".saved")
+        self.start_fails("index_key_missing")
+        with open(key, "wb") as f:
+            f.write(os.urandom(32))
+        self.start_fails("index_key_mismatch")
+        os.rename(key + ".saved", key)
+        self.c.start("intake")
+        again = self.c.push_lead(source="q", sourceEventId="k2",
+                                 contacts={"mobile": "13800138800"})
+        self.assertEqual(again.customer_id, first.customer_id)
+        self.assertFalse(again.created)

@@ -558,7 +558,7 @@ static void test_lead_row_rejections(void **state)
                        "name");
     expect_lead_reject("source_event_id,意向区域\nx,1;2;3;4;5;6;7;8;9;10;11;"
                        "12;13;14;15;16;17\n",
-                       "too_many_regions", "needs.regionCodes");
+                       "too_many", "needs.regionCodes");
 }
 
 static void test_lead_row_short_row(void **state)

@@ -1,0 +1,242 @@
+/*
+ * test_intake_validate.c - every text field of a customer file at its
+ * limit passes and one past it is refused, naming the field, whether it
+ * comes in a lead or a profile update; and the rules beyond length.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "err.h"
+#include "file_doc.h"
+#include "pbjson.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A text field, its limit in characters and, for lists, in entries. */
+typedef struct field {
+    const char *path; /* relative to the profile (or lead) */
+    size_t max;
+    size_t entries; /* 0: a single value */
+} field_t;
+
+static const field_t FIELDS[] = {
+    {"name", 64, 0},
+    {"occupation", 64, 0},
+    {"employer", 128, 0},
+    {"lifestyle", 2000, 0},
+    {"hobbies", 32, 16},
+    {"contacts.wechatId", 64, 0},
+    {"contacts.others", 128, 8},
+    {"decision.decisionMaker", 32, 0},
+    {"decision.influencers", 32, 8},
+    {"consent.note", 500, 0},
+    {"needs.floorPreference", 64, 0},
+    {"needs.orientationPreference", 64, 0},
+    {"needs.decorationPreference", 64, 0},
+    {"needs.priorities", 32, 16},
+};
+
+/* n characters of Chinese text (three bytes each). */
+static json_t *text(size_t n)
+{
+    char *s = malloc(3 * n + 1);
+    json_t *j;
+
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + 3 * i, "\xE5\x90\x8D", 3); /* 名 */
+    s[3 * n] = '\0';
+    j = json_string(s);
+    free(s);
+    return j;
+}
+
+/* A value for field: chars characters, entries times when a list. */
+static json_t *value(const field_t *f, size_t chars, size_t entries)
+{
+    json_t *list;
+
+    if (f->entries == 0)
+        return text(chars);
+    list = json_array();
+    for (size_t i = 0; i < entries; i++)
+        json_array_append_new(list, text(chars));
+    return list;
+}
+
+/* Checks a lead (prefix "") or a profile update ("profile.") with v. */
+static bool check(const char *prefix, const char *path, json_t *v,
+                  check_fail_t *f)
+{
+    json_t *doc = json_pack("{ss ss}", "source", "s", "sourceEventId", "e");
+    json_t *mobile = json_string("13800138000");
+    ProtobufCMessage *msg = NULL;
+    char full[FILE_DOC_PATH_MAX];
+    bool ok;
+
+    snprintf(full, sizeof full, "%scontacts.mobile", prefix);
+    assert_int_equal(file_doc_set(doc, full, mobile), KY_OK);
+    json_decref(mobile);
+    if (*prefix)
+        json_object_set_new(doc, "customerId", json_string("1"));
+    snprintf(full, sizeof full, "%s%s", prefix, path);
+    assert_int_equal(file_doc_set(doc, full, v), KY_OK);
+    assert_int_equal(
+        pbjson_to_message(*prefix ? &keyuan__v1__profile_update__descriptor
+                                  : &keyuan__v1__lead_event__descriptor,
+                          doc, &msg, NULL, 0),
+        0);
+    ok = *prefix
+             ? check_profile_update((Keyuan__V1__ProfileUpdate *)(void *)msg, f)
+             : check_lead((Keyuan__V1__LeadEvent *)(void *)msg, f);
+    protobuf_c_message_free_unpacked(msg, NULL);
+    json_decref(doc);
+    json_decref(v);
+    return ok;
+}
+
+static void expect_refused(const char *prefix, const field_t *fd, json_t *v,
+                           const char *code)
+{
+    check_fail_t f;
+    char want[FILE_DOC_PATH_MAX];
+
+    snprintf(want, sizeof want, "%s%s", prefix, fd->path);
+    if (check(prefix, fd->path, v, &f))
+        fail_msg("%s accepted past its limit", want);
+    assert_string_equal(f.code, code);
+    assert_string_equal(f.field, want);
+    assert_non_null(strstr(f.message, want));
+}
+
+static void limits_for(const char *prefix)
+{
+    for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
+        const field_t *fd = &FIELDS[i];
+        size_t n = fd->entries ? fd->entries : 1;
+        check_fail_t f;
+
+        if (!check(prefix, fd->path, value(fd, fd->max, n), &f))
+            fail_msg("%s%s at its limit: %s", prefix, fd->path, f.message);
+        expect_refused(prefix, fd, value(fd, fd->max + 1, 1), "too_long");
+        if (fd->entries)
+            expect_refused(prefix, fd, value(fd, 1, fd->entries + 1),
+                           "too_many");
+    }
+}
+
+static void test_lead_limits(void **state)
+{
+    (void)state;
+    limits_for("");
+}
+
+static void test_profile_update_limits(void **state)
+{
+    (void)state;
+    limits_for("profile.");
+}
+
+/* A profile update or lead given as JSON text; true when accepted. */
+static bool check_json(const ProtobufCMessageDescriptor *desc,
+                       const char *text_json, check_fail_t *f)
+{
+    ProtobufCMessage *msg = NULL;
+    bool ok;
+
+    assert_int_equal(
+        pbjson_decode(desc, text_json, strlen(text_json), &msg, NULL, 0), 0);
+    ok =
+        desc == &keyuan__v1__lead_event__descriptor
+            ? check_lead((Keyuan__V1__LeadEvent *)(void *)msg, f)
+            : check_profile_update((Keyuan__V1__ProfileUpdate *)(void *)msg, f);
+    protobuf_c_message_free_unpacked(msg, NULL);
+    return ok;
+}
+
+static void expect_update(const char *body, const char *code, const char *field)
+{
+    char buf[512];
+    check_fail_t f;
+
+    snprintf(buf, sizeof buf,
+             "{\"source\":\"s\",\"sourceEventId\":\"e\",\"customerId\":\"7\""
+             "%s%s}",
+             *body ? "," : "", body);
+    if (code == NULL) {
+        if (!check_json(&keyuan__v1__profile_update__descriptor, buf, &f))
+            fail_msg("%s refused: %s", body, f.message);
+        return;
+    }
+    assert_false(check_json(&keyuan__v1__profile_update__descriptor, buf, &f));
+    assert_string_equal(f.code, code);
+    assert_string_equal(f.field, field);
+}
+
+static void test_profile_update_rules(void **state)
+{
+    (void)state;
+    expect_update("\"paths\":[\"needs.budgetMaxWan\",\"household\"]", NULL,
+                  NULL);
+    expect_update("\"paths\":[\"needs.budget_max_wan\"]", NULL, NULL);
+    expect_update("\"paths\":[\"nope\"]", "invalid_path", "paths");
+    expect_update("\"paths\":[\"contacts.mobileE164\"]", "invalid_path",
+                  "paths");
+    expect_update("\"paths\":[\"household.children.age\"]", "invalid_path",
+                  "paths");
+    expect_update("\"profile\":{\"age\":151}", "out_of_range", "profile.age");
+    expect_update("\"profile\":{\"birthday\":{\"year\":1990,\"month\":2,"
+                  "\"day\":29}}",
+                  "out_of_range", "profile.birthday.day");
+    expect_update("\"profile\":{\"birthday\":{\"month\":2,\"day\":29}}", NULL,
+                  NULL);
+    expect_update("\"profile\":{\"birthday\":{\"month\":12,\"day\":30,"
+                  "\"lunar\":true,\"leapMonth\":true}}",
+                  NULL, NULL);
+    expect_update("\"profile\":{\"birthday\":{\"month\":3,\"day\":3,"
+                  "\"leapMonth\":true}}",
+                  "invalid_date", "profile.birthday.leapMonth");
+    expect_update("\"profile\":{\"household\":{\"size\":51}}", "out_of_range",
+                  "profile.household.size");
+    expect_update("\"profile\":{\"contacts\":{\"email\":\"nope\"}}",
+                  "invalid_email", "profile.contacts.email");
+    expect_update("\"profile\":{\"needs\":{\"regionCodes\":[\"北京\"]}}",
+                  "invalid_region", "profile.needs.regionCodes");
+    expect_update("\"profile\":{\"household\":{\"children\":[{},{},{},"
+                  "{},{},{},{},{},{},{},{}]}}",
+                  "too_many", "profile.household.children");
+    expect_update("", NULL, NULL);
+}
+
+static void test_update_needs_ids(void **state)
+{
+    const char *no_customer = "{\"source\":\"s\",\"sourceEventId\":\"e\"}";
+    check_fail_t f;
+
+    (void)state;
+    assert_false(
+        check_json(&keyuan__v1__profile_update__descriptor, no_customer, &f));
+    assert_string_equal(f.field, "customerId");
+    assert_false(check_json(&keyuan__v1__lead_event__descriptor,
+                            "{\"source\":\"s\",\"sourceEventId\":\"e\","
+                            "\"contacts\":{\"mobile\":\"1\"},\"age\":200}",
+                            &f));
+    assert_string_equal(f.field, "age");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lead_limits),
+        cmocka_unit_test(test_profile_update_limits),
+        cmocka_unit_test(test_profile_update_rules),
+        cmocka_unit_test(test_update_needs_ids),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
