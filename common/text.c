@@ -32,6 +32,21 @@ size_t text_codepoints(const char *s)
     return n;
 }
 
+bool text_has_controls(const char *s, bool multiline)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F) {
+            if (!(multiline && (*p == '\n' || *p == '\r' || *p == '\t')))
+                return true;
+        } else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            return true; /* C1 controls are U+0080-U+009F: C2 80..C2 9F */
+        }
+    }
+    return false;
+}
+
 bool text_blank(const char *s)
 {
     for (; s && *s; s++)

@@ -17,6 +17,13 @@ bool text_valid_utf8(const char *s, size_t len);
 /* Number of code points in valid UTF-8 s. */
 size_t text_codepoints(const char *s);
 
+/*
+ * True when valid UTF-8 s holds a control character: C0 (U+0000-U+001F),
+ * DEL or C1 (U+0080-U+009F). With multiline, '\n', '\r' and '\t' are
+ * allowed.
+ */
+bool text_has_controls(const char *s, bool multiline);
+
 /* True when s is empty or only white space. */
 bool text_blank(const char *s);
 

@@ -20,12 +20,15 @@
  * path's tail after any leading segments, so "name" also limits a
  * ProfileUpdate's "profile.name" and "needs.priorities" a contact's
  * "changes.needs.priorities". max counts Unicode code points of one
- * value; entries, where not 0, the values of a list.
+ * value; entries, where not 0, the values of a list. No value may hold
+ * control characters (they forge log lines and rewrite operators'
+ * terminals); free text may hold line breaks and tabs.
  */
 static const struct limit {
     const char *field;
     size_t max;
     size_t entries;
+    bool multiline; /* free text: may hold line breaks and tabs */
 } limits[] = {
     {"source", 64, 0},
     {"sourceEventId", 128, 0},
@@ -43,10 +46,10 @@ static const struct limit {
     {"household.children.note", 64, 0},
     {"decision.decisionMaker", 32, 0},
     {"decision.influencers", 32, 8},
-    {"lifestyle", 2000, 0},
+    {"lifestyle", 2000, 0, true},
     {"hobbies", 32, 16},
-    {"consent.note", 500, 0},
-    {"note", 2000, 0},
+    {"consent.note", 500, 0, true},
+    {"note", 2000, 0, true},
     {"needs.regionCodes", 6, 16},
     {"needs.floorPreference", 64, 0},
     {"needs.orientationPreference", 64, 0},
@@ -64,9 +67,9 @@ static const struct limit {
     {"orientation", 32, 0},
     {"decoration", 32, 0},
     {"buildingType", 32, 0},
-    {"summary", 2000, 0},
-    {"feedback", 2000, 0},
-    {"nextStep.action", 500, 0},
+    {"summary", 2000, 0, true},
+    {"feedback", 2000, 0, true},
+    {"nextStep.action", 500, 0, true},
     {NULL, 0, 0},
 };
 
@@ -122,6 +125,12 @@ static bool check_text(const char *value, const char *path, bool required,
     if (text_codepoints(value) > max)
         return fail_at(f, "too_long", "", path, "longer than %zu characters",
                        max);
+    if (text_has_controls(value, limit_of(path)->multiline))
+        return fail_at(f, "control_character", "", path,
+                       limit_of(path)->multiline
+                           ? "holds a control character other than a line "
+                             "break or tab"
+                           : "holds a control character or line break");
     if (required && text_blank(value))
         return fail_at(f, "missing_field", "", path, "is blank");
     return true;

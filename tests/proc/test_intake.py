@@ -126,6 +126,21 @@ class IntakeTest(unittest.TestCase):
                          "mobile or landline number")
         self.assertEqual(self.c.counter("intake", "customers"), 0)
 
+    def test_control_characters_are_refused_except_in_free_text(self):
+        forged = self.c.push_lead(
+            source="x\nts=2026 level=error svc=intake event=forged",
+            sourceEventId="cc1", contacts={"mobile": "13800138111"})
+        self.assertEqual((forged.status, forged.code, forged.field),
+                         (REJECTED, "control_character", "source"))
+        esc = self.lead("cc2", "13800138112", name="\x1b[31mRED\x1b[0m\x07")
+        self.assertEqual((esc.code, esc.field),
+                         ("control_character", "name"))
+        c1 = self.lead("cc3", "13800138113", name="a\u0085b")
+        self.assertEqual(c1.code, "control_character")
+        ok = self.lead("cc4", "13800138114", note="第一行\n第二行\tok")
+        self.assertEqual(ok.status, ACCEPTED)
+        self.assertNotIn("event=forged", self.c.log("intake"))
+
     def test_name_at_limit_is_accepted(self):
         r = self.lead("l1", "13800138050", name="名" * 64)
         self.assertEqual(r.status, ACCEPTED)
