@@ -117,12 +117,10 @@ demo: deps
 
 bench: deps
 	$(MAKE) all
-	$(MAKE) -C . build/bin/bench-ideal
+	$(MAKE) -C . bench-programs
 	bash bench/run.sh build/bin
 
-$(BIN)/bench-ideal: $(OBJ)/bench/ideal.o $(LIBCOMMON)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+-include bench/bench.mk
 
 lint:
 	clang-format --dry-run --Werror common/*.[ch] services/*/*.[ch] \
