@@ -767,12 +767,26 @@ static size_t path_push(decoder_t *d, const char *fmt, ...)
     return mark;
 }
 
+/* Appends ".name" (or "name" at the top) without formatting: this runs
+ * for every field of every message decoded, so it stays cheap. */
 static size_t path_push_field(decoder_t *d, const ProtobufCFieldDescriptor *f)
 {
+    size_t mark = d->pathlen, room = sizeof d->path - mark;
     char name[NAME_MAX_LEN];
+    size_t len;
 
     camel_into(name, sizeof name, f->name);
-    return path_push(d, "%s%s", d->pathlen > 0 ? "." : "", name);
+    len = strlen(name);
+    if (mark > 0 && room > 1) {
+        d->path[d->pathlen++] = '.';
+        room--;
+    }
+    if (len >= room)
+        len = room - 1; /* cut: only shortens error messages */
+    memcpy(d->path + d->pathlen, name, len);
+    d->pathlen += len;
+    d->path[d->pathlen] = '\0';
+    return mark;
 }
 
 static void path_pop(decoder_t *d, size_t mark)

@@ -421,22 +421,22 @@ static int diff_walk(json_t *out, const char *prefix, const json_t *b,
 static int diff_member(json_t *out, const char *prefix, const char *key,
                        const json_t *b, const json_t *a)
 {
-    size_t len = strlen(prefix) + strlen(key) + 2;
-    char *path = malloc(len);
+    size_t lp = strlen(prefix), lk = strlen(key);
     const json_t *vb = b ? json_object_get(b, key) : NULL;
     const json_t *va = a ? json_object_get(a, key) : NULL;
-    int rc;
+    char path[FILE_DOC_PATH_MAX];
 
-    if (path == NULL)
-        return KY_ENOMEM;
-    snprintf(path, len, "%s%s%s", prefix, *prefix ? "." : "", key);
+    /* Built by hand: this runs for every field of every file compared. */
+    if (lp + lk + 2 > sizeof path)
+        return KY_EINVAL; /* the protos nest a few levels, never this deep */
+    memcpy(path, prefix, lp);
+    if (lp)
+        path[lp++] = '.';
+    memcpy(path + lp, key, lk + 1);
     if ((vb == NULL || json_is_object(vb)) &&
         (va == NULL || json_is_object(va)))
-        rc = diff_walk(out, path, vb, va, NULL);
-    else
-        rc = diff_leaf(out, path, vb, va);
-    free(path);
-    return rc;
+        return diff_walk(out, path, vb, va, NULL);
+    return diff_leaf(out, path, vb, va);
 }
 
 static bool skipped(const char *key, const char *const *skip)

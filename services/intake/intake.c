@@ -151,7 +151,7 @@ static const char *assign_agent(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
         turn = customer_id; /* still a fair spread; the store will fail */
     ag = agents_assign(&in->agents, &lead, turn, in->assign_reason,
                        sizeof in->assign_reason);
-    log_info("event=agent_assigned customer=%llu agent=%s reason=\"%s\"",
+    log_debug("event=agent_assigned customer=%llu agent=%s reason=\"%s\"",
              (unsigned long long)customer_id, ag->id, in->assign_reason);
     return ag->id;
 }

@@ -157,9 +157,16 @@ static void field_path(char *out, size_t len, const char *prefix,
 {
     char name[FILE_DOC_PATH_MAX];
 
+    size_t lp = strlen(prefix), ln;
+
     file_doc_json_name(fd->name, name, sizeof name);
-    if (snprintf(out, len, "%s%s", prefix, name) >= (int)len)
+    ln = strlen(name);
+    if (lp + ln + 1 > len) {
         out[0] = '\0'; /* cannot happen: the protos nest a few levels */
+        return;
+    }
+    memcpy(out, prefix, lp); /* by hand: runs for every field of an event */
+    memcpy(out + lp, name, ln + 1);
 }
 
 static bool walk_field(const ProtobufCMessage *msg,
@@ -175,8 +182,12 @@ static bool walk_field(const ProtobufCMessage *msg,
 
     if (repeated && !check_entries(n, path, f))
         return false;
-    if (snprintf(sub, sizeof sub, "%s.", path) >= (int)sizeof sub)
+    size_t lpath = strlen(path);
+
+    if (lpath + 2 > sizeof sub)
         return fail_at(f, "too_deep", "", path, "is nested too deep");
+    memcpy(sub, path, lpath);
+    memcpy(sub + lpath, ".", 2);
     for (size_t i = 0; i < n; i++) {
         if (fd->type == PROTOBUF_C_TYPE_STRING &&
             !check_text(values[i], path, repeated, f))
