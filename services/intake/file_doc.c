@@ -386,16 +386,23 @@ json_t *file_doc_project(const json_t *obj,
 /* Sets member name of entry to v as compact JSON text, unless v is NULL. */
 static int diff_text(json_t *entry, const char *name, const json_t *v)
 {
-    char *text;
+    char small[256], *text = small;
+    size_t len;
     int rc;
 
     if (v == NULL)
         return KY_OK;
-    text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    /* Most values are short: dump into the stack, not a malloc'd buffer. */
+    len = json_dumpb(v, small, sizeof small - 1, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (len >= sizeof small - 1)
+        text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    else
+        small[len] = '\0';
     if (text == NULL)
         return KY_ENOMEM;
     rc = json_object_set_new(entry, name, json_string(text));
-    free(text);
+    if (text != small)
+        free(text);
     return rc ? KY_ENOMEM : KY_OK;
 }
 
@@ -406,8 +413,9 @@ static int diff_leaf(json_t *out, const char *path, const json_t *b,
 
     if (b && a && json_equal((json_t *)b, (json_t *)a))
         return KY_OK;
-    entry = json_pack("{ss}", "path", path);
-    if (entry == NULL || json_array_append_new(out, entry) != 0)
+    entry = json_object();
+    if (entry == NULL || json_array_append_new(out, entry) != 0 ||
+        json_object_set_new(entry, "path", json_string(path)) != 0)
         return KY_ENOMEM;
     if (diff_text(entry, "oldJson", b) || diff_text(entry, "newJson", a))
         return KY_ENOMEM;
