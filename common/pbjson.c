@@ -1119,12 +1119,42 @@ static int set_field(decoder_t *d, ProtobufCMessage *msg,
 }
 
 /* A field by its proto name or its lowerCamelCase JSON name. */
+/*
+ * Guesses the proto name of a lowerCamelCase key ("areaMinM2" ->
+ * "area_min_m2"), so that the descriptor's binary search by name finds
+ * most keys; false when it does not fit in snake (cap bytes).
+ */
+static bool snake_into(char *snake, size_t cap, const char *key)
+{
+    size_t n = 0;
+
+    for (; *key != '\0'; key++) {
+        bool up = *key >= 'A' && *key <= 'Z';
+
+        if (n + 3 > cap)
+            return false;
+        if (up)
+            snake[n++] = '_';
+        snake[n++] = up ? (char)(*key - 'A' + 'a') : *key;
+    }
+    snake[n] = '\0';
+    return true;
+}
+
 static const ProtobufCFieldDescriptor *
 find_field(const ProtobufCMessageDescriptor *desc, const char *key)
 {
     const ProtobufCFieldDescriptor *f =
         protobuf_c_message_descriptor_get_field_by_name(desc, key);
+    char snake[NAME_MAX_LEN];
 
+    /* Both lookups are binary searches; the JSON name of a field whose
+     * proto name has a digit after '_' is only found by the scan below. */
+    if (f == NULL && snake_into(snake, sizeof snake, key)) {
+        f = protobuf_c_message_descriptor_get_field_by_name(desc, snake);
+        if (f && !camel_equals(f->name, key))
+            f = NULL; /* "area_minM2"-style keys are not JSON names */
+    }
     for (unsigned i = 0; f == NULL && i < desc->n_fields; i++) {
         if (camel_equals(desc->fields[i].name, key))
             f = &desc->fields[i];
@@ -1144,9 +1174,10 @@ static int read_field(decoder_t *d, ProtobufCMessage *msg, bool *seen,
 
     if (f == NULL)
         return fail(d, KY_EINVAL, "unknown field \"%.64s\"", key);
-    camel_into(name, sizeof name, f->name);
-    if (seen[f - msg->descriptor->fields])
+    if (seen[f - msg->descriptor->fields]) {
+        camel_into(name, sizeof name, f->name);
         return fail(d, KY_EINVAL, "field \"%s\" is given twice", name);
+    }
     seen[f - msg->descriptor->fields] = true;
     if (json_is_null(v))
         return 0; /* null means the default: leave what init set */
