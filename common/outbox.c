@@ -10,16 +10,16 @@
 #include <zmq.h>
 
 struct outbox {
-    store_t *st;         /* the service's store, borrowed */
-    MDB_dbi db;          /* the "outbox" database */
-    void *sock;          /* DEALER connected to the receiver */
-    char *sender;        /* our service name, sent with every message */
-    uint64_t acked;      /* highest sequence the receiver acked */
-    uint64_t pruned;     /* highest sequence deleted from the store */
-    uint64_t sent;       /* highest sequence sent on the socket */
-    uint64_t stored;     /* highest sequence known committed */
-    int64_t progress_ms; /* monotonic time of the last ack or first send */
-    uint64_t oldest_seq; /* the first unacked entry when last looked */
+    store_t *st;          /* the service's store, borrowed */
+    MDB_dbi db;           /* the "outbox" database */
+    void *sock;           /* DEALER connected to the receiver */
+    char *sender;         /* our service name, sent with every message */
+    uint64_t acked;       /* highest sequence the receiver acked */
+    uint64_t pruned;      /* highest sequence deleted from the store */
+    uint64_t sent;        /* highest sequence sent on the socket */
+    uint64_t stored;      /* highest sequence known committed */
+    int64_t progress_ms;  /* monotonic time of the last ack or first send */
+    uint64_t oldest_seq;  /* the first unacked entry when last looked */
     int64_t oldest_since; /* monotonic time it became the first unacked */
 };
 

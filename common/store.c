@@ -18,7 +18,7 @@
 
 struct store {
     MDB_env *env;                     /* the environment */
-    int lock_fd; /* flock()ed: one owner per store */
+    int lock_fd;                      /* flock()ed: one owner per store */
     int ndbs;                         /* entries used in names/dbis */
     const char *names[STORE_MAX_DBS]; /* database names, borrowed */
     MDB_dbi dbis[STORE_MAX_DBS];      /* their handles */
@@ -84,7 +84,8 @@ static int store_lock(store_t *st, const char *dir)
     }
     if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         log_error("event=store_in_use dir=%s detail=\"another process owns "
-                  "this store\"", dir);
+                  "this store\"",
+                  dir);
         close(st->lock_fd);
         return KY_ECONFIG;
     }

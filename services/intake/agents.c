@@ -43,8 +43,10 @@ static int agent_parse(agents_t *a, json_t *obj, size_t i, char *err,
         return KY_ECONFIG;
     }
     if (ag->hours && !hours_valid(ag->hours)) {
-        snprintf(err, errlen, "agent %s: \"workingHours\" must look like "
-                 "09:00-21:00", ag->id);
+        snprintf(err, errlen,
+                 "agent %s: \"workingHours\" must look like "
+                 "09:00-21:00",
+                 ag->id);
         return KY_ECONFIG;
     }
     for (size_t j = 0; j < i; j++)
@@ -74,8 +76,10 @@ static int rule_parse(agents_t *a, json_t *obj, size_t i, char *err,
     r->agent = dup_or_null(obj, "agent");
     r->team = dup_or_null(obj, "team");
     if ((r->agent == NULL) == (r->team == NULL)) {
-        snprintf(err, errlen, "rule %zu: needs exactly one of \"agent\" or "
-                 "\"team\"", i + 1);
+        snprintf(err, errlen,
+                 "rule %zu: needs exactly one of \"agent\" or "
+                 "\"team\"",
+                 i + 1);
         return KY_ECONFIG;
     }
     if (r->source == NULL && r->region == NULL) {
@@ -94,8 +98,7 @@ static int rule_parse(agents_t *a, json_t *obj, size_t i, char *err,
 
 /* Parses an array of objects with fn into a freshly allocated table. */
 static int parse_array(agents_t *a, json_t *arr, const char *what,
-                       int (*fn)(agents_t *, json_t *, size_t, char *,
-                                 size_t),
+                       int (*fn)(agents_t *, json_t *, size_t, char *, size_t),
                        size_t *count, char *err, size_t errlen)
 {
     for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -133,8 +136,7 @@ static int agents_parse(agents_t *a, json_t *root, char *err, size_t errlen)
         rc = KY_ECONFIG;
     }
     if (rc == KY_OK && rules)
-        rc = parse_array(a, rules, "rule", rule_parse, &a->nrules, err,
-                         errlen);
+        rc = parse_array(a, rules, "rule", rule_parse, &a->nrules, err, errlen);
     return rc;
 }
 
@@ -194,16 +196,17 @@ static const agent_t *take_turn(const agents_t *a, const char *team,
     size_t eligible = 0, k;
 
     for (size_t i = 0; i < a->n; i++)
-        eligible += a->list[i].active &&
-                    (!team || (a->list[i].team &&
-                               strcmp(a->list[i].team, team) == 0));
+        eligible +=
+            a->list[i].active &&
+            (!team || (a->list[i].team && strcmp(a->list[i].team, team) == 0));
     if (eligible == 0)
         return NULL;
     k = (size_t)(turn % eligible);
     for (size_t i = 0; i < a->n; i++)
         if (a->list[i].active &&
-            (!team || (a->list[i].team && strcmp(a->list[i].team, team) == 0))
-            && k-- == 0)
+            (!team ||
+             (a->list[i].team && strcmp(a->list[i].team, team) == 0)) &&
+            k-- == 0)
             return &a->list[i];
     return NULL;
 }
@@ -215,8 +218,8 @@ static bool rule_matches(const agent_rule_t *r, const agent_lead_t *lead)
     if (r->source && (lead->source == NULL || strcmp(r->source, lead->source)))
         return false;
     for (size_t i = 0; !region_ok && i < lead->nregions; i++)
-        region_ok = strncmp(lead->regions[i], r->region,
-                            strlen(r->region)) == 0;
+        region_ok =
+            strncmp(lead->regions[i], r->region, strlen(r->region)) == 0;
     return region_ok;
 }
 
@@ -234,13 +237,15 @@ const agent_t *agents_assign(const agents_t *a, const agent_lead_t *lead,
 
         if (!rule_matches(r, lead))
             continue;
-        ag = r->agent ? agents_active(a, r->agent) : take_turn(a, r->team, turn);
+        ag =
+            r->agent ? agents_active(a, r->agent) : take_turn(a, r->team, turn);
         if (ag == NULL)
             continue; /* the team has no active agent now */
         snprintf(reason, reasonlen, "rule %zu (%s%s%s%s -> %s %s)", i + 1,
                  r->source ? "source " : "", r->source ? r->source : "",
-                 r->source && r->region ? ", region " : r->region ? "region "
-                                                                 : "",
+                 r->source && r->region ? ", region "
+                 : r->region            ? "region "
+                                        : "",
                  r->region ? r->region : "", r->agent ? "agent" : "team",
                  r->agent ? r->agent : r->team);
         return ag;

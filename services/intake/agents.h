@@ -29,15 +29,15 @@ typedef struct agent {
     char *id;
     char *name;
     char *team;
-    char *hours;        /* "09:00-21:00", local time */
+    char *hours; /* "09:00-21:00", local time */
     bool active;
 } agent_t;
 
 typedef struct agent_rule {
-    char *source;       /* match this lead source, or NULL for any */
-    char *region;       /* match a wanted code with this prefix, or NULL */
-    char *agent;        /* give to this agent ... */
-    char *team;         /* ... or to this team in turn */
+    char *source; /* match this lead source, or NULL for any */
+    char *region; /* match a wanted code with this prefix, or NULL */
+    char *agent;  /* give to this agent ... */
+    char *team;   /* ... or to this team in turn */
 } agent_rule_t;
 
 typedef struct agents {
@@ -51,8 +51,8 @@ typedef struct agents {
 /* What a lead tells the assignment rules. */
 typedef struct agent_lead {
     const char *source;
-    const char *requested;          /* agent the source named, or NULL */
-    char *const *regions;           /* wanted division codes */
+    const char *requested; /* agent the source named, or NULL */
+    char *const *regions;  /* wanted division codes */
     size_t nregions;
 } agent_lead_t;
 

@@ -393,7 +393,8 @@ static int diff_text(json_t *entry, const char *name, const json_t *v)
     if (v == NULL)
         return KY_OK;
     /* Most values are short: dump into the stack, not a malloc'd buffer. */
-    len = json_dumpb(v, small, sizeof small - 1, JSON_ENCODE_ANY | JSON_COMPACT);
+    len =
+        json_dumpb(v, small, sizeof small - 1, JSON_ENCODE_ANY | JSON_COMPACT);
     if (len >= sizeof small - 1)
         text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
     else

@@ -59,12 +59,12 @@ typedef Keyuan__V1__LeadEvent LeadEvent;
 typedef struct intake {
     svc_t *svc;
     store_t *st;
-    MDB_dbi events;            /* first answers */
-    file_db_t files;           /* where customer files live */
-    ident_t keys;              /* the identity index hash key */
-    agents_t agents;           /* who may own a file */
-    quarantine_t quarantine;   /* rejected events, for replay */
-    char assign_reason[128];   /* why assign_agent() chose, for the file */
+    MDB_dbi events;          /* first answers */
+    file_db_t files;         /* where customer files live */
+    ident_t keys;            /* the identity index hash key */
+    agents_t agents;         /* who may own a file */
+    quarantine_t quarantine; /* rejected events, for replay */
+    char assign_reason[128]; /* why assign_agent() chose, for the file */
 } intake_t;
 
 #define STATUS_ACCEPTED KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_ACCEPTED
@@ -152,7 +152,7 @@ static const char *assign_agent(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
     ag = agents_assign(&in->agents, &lead, turn, in->assign_reason,
                        sizeof in->assign_reason);
     log_debug("event=agent_assigned customer=%llu agent=%s reason=\"%s\"",
-             (unsigned long long)customer_id, ag->id, in->assign_reason);
+              (unsigned long long)customer_id, ag->id, in->assign_reason);
     return ag->id;
 }
 
@@ -572,7 +572,8 @@ static int intake_open(intake_t *in, const svc_config_t *cfg,
         return rc;
     snprintf(key_path, sizeof key_path, "%s/index.key", cfg->state_dir);
     in->st = svc_store(in->svc);
-    rc = ident_open(&in->keys, in->st, opt->key_path ? opt->key_path : key_path);
+    rc =
+        ident_open(&in->keys, in->st, opt->key_path ? opt->key_path : key_path);
     if (rc)
         return rc;
     intake_dbs(in);

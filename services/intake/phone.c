@@ -169,8 +169,7 @@ static int format_cn(const parsed_t *ps, char *out, size_t outlen,
     return KY_EINVAL;
 }
 
-int phone_normalize(const char *raw, char *out, size_t outlen,
-                    const char **why)
+int phone_normalize(const char *raw, char *out, size_t outlen, const char **why)
 {
     parsed_t ps = {0};
     const char *unused;

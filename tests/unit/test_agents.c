@@ -107,9 +107,11 @@ static void test_bad_files(void **state)
     expect_error("[{\"id\": \"a1\", \"workingHours\": \"9-5\"}]",
                  "workingHours");
     expect_error("{\"agents\": [{\"id\": \"a1\"}], \"rules\": "
-                 "[{\"source\": \"x\", \"agent\": \"zz\"}]}", "zz");
+                 "[{\"source\": \"x\", \"agent\": \"zz\"}]}",
+                 "zz");
     expect_error("{\"agents\": [{\"id\": \"a1\"}], \"rules\": "
-                 "[{\"agent\": \"a1\"}]}", "\"source\" or \"region\"");
+                 "[{\"agent\": \"a1\"}]}",
+                 "\"source\" or \"region\"");
     expect_error("{\"agents\": [{\"id\": \"a1\", \"team\": \"t\"}], \"rules\": "
                  "[{\"source\": \"x\", \"agent\": \"a1\", \"team\": \"t\"}]}",
                  "exactly one");
@@ -121,8 +123,8 @@ static void test_bare_array_still_reads(void **state)
     char err[256];
 
     (void)state;
-    assert_int_equal(load(&a, "[{\"id\": \"x\"}, {\"id\": \"y\"}]", err,
-                          sizeof err), 0);
+    assert_int_equal(
+        load(&a, "[{\"id\": \"x\"}, {\"id\": \"y\"}]", err, sizeof err), 0);
     assert_int_equal(a.n, 2);
     assert_int_equal(a.nrules, 0);
     agents_free(&a);
