@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Push one lead into keyuan from Python and print the reply.
 
-Needs python3-zmq and python3-protobuf, and protoc to generate the classes:
-    push_lead.py [ENDPOINT]        (default tcp://127.0.0.1:7101)
+Needs Debian's python3-zmq and python3-protobuf (so run it with the system
+/usr/bin/python3) and protoc to generate the classes:
+    /usr/bin/python3 push_lead.py [ENDPOINT]   (default tcp://127.0.0.1:7101)
 """
 import os
 import subprocess
@@ -49,7 +50,8 @@ def main():
     reply = pb.Envelope()
     reply.ParseFromString(sock.recv())
     print(reply.reply)
-    sys.exit(0 if reply.reply.status == 1 else 1)
+    # ACCEPTED (1) or DUPLICATE (2, run a second time): the lead is stored.
+    sys.exit(0 if reply.reply.status in (1, 2) else 1)
 
 
 if __name__ == "__main__":

@@ -403,11 +403,20 @@ bool check_listing(const Keyuan__V1__ListingEvent *ev, check_fail_t *f)
         !is_digits(ev->district_code, 6))
         return fail_at(f, "invalid_region", "", "districtCode",
                        "must be a six-digit division code");
-    if (!(ev->area_m2 > 0 && ev->area_m2 < 100000))
-        return fail_at(f, "out_of_range", "", "areaM2", "must be above 0");
-    if (!(ev->total_price_wan > 0 && ev->total_price_wan < 10000000))
+    /* The same ranges grading keeps listings in (inventory.c), so that a
+     * listing intake accepts is never dropped downstream. */
+    if (!(ev->area_m2 >= 1 && ev->area_m2 <= 100000))
+        return fail_at(f, "out_of_range", "", "areaM2",
+                       "must be from 1 to 100000 m2");
+    if (!(ev->total_price_wan > 0 && ev->total_price_wan <= 1000000))
         return fail_at(f, "out_of_range", "", "totalPriceWan",
-                       "must be above 0");
+                       "must be above 0 and at most 1000000 (10k yuan)");
+    if (!(ev->unit_price_yuan_m2 >= 0 && ev->unit_price_yuan_m2 <= 1e8))
+        return fail_at(f, "out_of_range", "", "unitPriceYuanM2",
+                       "must be from 0 (derive it) to 100000000");
+    if (ev->total_price_wan * 10000.0 / ev->area_m2 > 1e8)
+        return fail_at(f, "out_of_range", "", "totalPriceWan",
+                       "gives a price per m2 above 100000000 yuan");
     return true;
 }
 

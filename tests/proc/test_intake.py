@@ -141,6 +141,25 @@ class IntakeTest(unittest.TestCase):
         self.assertEqual(ok.status, ACCEPTED)
         self.assertNotIn("event=forged", self.c.log("intake"))
 
+    def test_listing_ranges_match_what_grading_keeps(self):
+        cases = [({"areaM2": 0.0001, "totalPriceWan": 300}, "areaM2"),
+                 ({"areaM2": 1e308, "totalPriceWan": 300}, "areaM2"),
+                 ({"areaM2": 80, "totalPriceWan": 0}, "totalPriceWan"),
+                 ({"areaM2": 80, "totalPriceWan": 300,
+                   "unitPriceYuanM2": -5}, "unitPriceYuanM2")]
+        for i, (fields, field) in enumerate(cases):
+            env = pb.Envelope()
+            harness.json_format.ParseDict(
+                dict(source="feed", listingId="L%d" % i, **fields),
+                env.listing)
+            r = self.c.request("intake", env).reply
+            self.assertEqual((r.status, r.field), (REJECTED, field), fields)
+        env = pb.Envelope()
+        harness.json_format.ParseDict({"source": "feed", "listingId": "ok",
+                                       "areaM2": 1, "totalPriceWan": 1},
+                                      env.listing)
+        self.assertEqual(self.c.request("intake", env).reply.status, ACCEPTED)
+
     def test_name_at_limit_is_accepted(self):
         r = self.lead("l1", "13800138050", name="名" * 64)
         self.assertEqual(r.status, ACCEPTED)
