@@ -326,47 +326,6 @@ static int update_commit(intake_t *in, MDB_txn *txn, const update_t *u,
     return rc;
 }
 
-static int on_profile(intake_t *in, MDB_txn *txn,
-                      const Keyuan__V1__ProfileUpdate *ev, Envelope *reply)
-{
-    update_t u = {.source = ev->source,
-                  .event_id = ev->source_event_id,
-                  .customer_id = ev->customer_id,
-                  .paths = ev->paths,
-                  .npaths = ev->n_paths};
-    uint8_t evkey[IDENT_HASH_BYTES];
-    json_t *before = NULL, *after = NULL;
-    check_fail_t f;
-    int rc;
-
-    if (!check_profile_update(ev, &f) ||
-        !file_apply_profile_in(ev->profile ? &ev->profile->base : NULL,
-                               "profile.", &u.profile, &f)) {
-        rc = reject(in, reply, &f);
-        goto done;
-    }
-    event_key(in, ev->source, ev->source_event_id, evkey);
-    if ((rc = answer_again(in, txn, evkey, reply)) != KY_ENOTFOUND)
-        goto done;
-    rc = update_target(in, txn, &u, &before, &after);
-    if (rc == KY_ENOTFOUND) {
-        rc = update_unknown(in, reply);
-        goto done;
-    }
-    if (rc == KY_OK)
-        rc = update_commit(in, txn, &u, "profile", before, after);
-    if (rc == KY_OK) {
-        svc_count(in->svc, "profile_updates", 1);
-        rc = accept(in, txn, evkey, reply, u.customer_id, false);
-    }
-
-done:
-    json_decref(u.profile);
-    json_decref(before);
-    json_decref(after);
-    return rc;
-}
-
 /* Appends the contact to the log of the file it was applied to. */
 static int contact_log(intake_t *in, MDB_txn *txn,
                        const Keyuan__V1__ContactLog *ev, uint64_t id)
@@ -377,6 +336,64 @@ static int contact_log(intake_t *in, MDB_txn *txn,
     return history_append(&in->files, txn, in->files.contacts, id, &entry.base);
 }
 
+/*
+ * The steps a profile update and a contact share: first-answer check,
+ * load, apply, commit with history, answer. contact is NULL for a
+ * profile update. u->profile is consumed.
+ */
+static int update_run(intake_t *in, MDB_txn *txn, update_t *u,
+                      const Keyuan__V1__ContactLog *contact, Envelope *reply)
+{
+    const char *kind = contact ? "contact" : "profile";
+    uint8_t evkey[IDENT_HASH_BYTES];
+    json_t *before = NULL, *after = NULL;
+    int rc;
+
+    event_key(in, u->source, u->event_id, evkey);
+    if ((rc = answer_again(in, txn, evkey, reply)) != KY_ENOTFOUND)
+        goto done;
+    rc = update_target(in, txn, u, &before, &after);
+    if (rc == KY_ENOTFOUND) {
+        rc = update_unknown(in, reply);
+        goto done;
+    }
+    if (rc == KY_OK && contact)
+        rc = file_apply_contact(after, contact);
+    if (rc == KY_OK)
+        rc = update_commit(in, txn, u, kind, before, after);
+    if (rc == KY_OK && contact)
+        rc = contact_log(in, txn, contact, u->customer_id);
+    if (rc == KY_OK) {
+        svc_count(in->svc, contact ? "contacts" : "profile_updates", 1);
+        rc = accept(in, txn, evkey, reply, u->customer_id, false);
+    }
+
+done:
+    json_decref(u->profile);
+    json_decref(before);
+    json_decref(after);
+    return rc;
+}
+
+static int on_profile(intake_t *in, MDB_txn *txn,
+                      const Keyuan__V1__ProfileUpdate *ev, Envelope *reply)
+{
+    update_t u = {.source = ev->source,
+                  .event_id = ev->source_event_id,
+                  .customer_id = ev->customer_id,
+                  .paths = ev->paths,
+                  .npaths = ev->n_paths};
+    check_fail_t f;
+
+    if (!check_profile_update(ev, &f) ||
+        !file_apply_profile_in(ev->profile ? &ev->profile->base : NULL,
+                               "profile.", &u.profile, &f)) {
+        json_decref(u.profile);
+        return reject(in, reply, &f);
+    }
+    return update_run(in, txn, &u, NULL, reply);
+}
+
 static int on_contact(intake_t *in, MDB_txn *txn,
                       const Keyuan__V1__ContactLog *ev, Envelope *reply)
 {
@@ -385,41 +402,15 @@ static int on_contact(intake_t *in, MDB_txn *txn,
                   .customer_id = ev->customer_id,
                   .paths = ev->change_paths,
                   .npaths = ev->n_change_paths};
-    uint8_t evkey[IDENT_HASH_BYTES];
-    json_t *before = NULL, *after = NULL;
     check_fail_t f;
-    int rc;
 
     if (!check_contact(ev, &f) ||
         !file_apply_profile_in(ev->changes ? &ev->changes->base : NULL,
                                "changes.", &u.profile, &f)) {
-        rc = reject(in, reply, &f);
-        goto done;
+        json_decref(u.profile);
+        return reject(in, reply, &f);
     }
-    event_key(in, ev->source, ev->source_event_id, evkey);
-    if ((rc = answer_again(in, txn, evkey, reply)) != KY_ENOTFOUND)
-        goto done;
-    rc = update_target(in, txn, &u, &before, &after);
-    if (rc == KY_ENOTFOUND) {
-        rc = update_unknown(in, reply);
-        goto done;
-    }
-    if (rc == KY_OK)
-        rc = file_apply_contact(after, ev);
-    if (rc == KY_OK)
-        rc = update_commit(in, txn, &u, "contact", before, after);
-    if (rc == KY_OK)
-        rc = contact_log(in, txn, ev, u.customer_id);
-    if (rc == KY_OK) {
-        svc_count(in->svc, "contacts", 1);
-        rc = accept(in, txn, evkey, reply, u.customer_id, false);
-    }
-
-done:
-    json_decref(u.profile);
-    json_decref(before);
-    json_decref(after);
-    return rc;
+    return update_run(in, txn, &u, ev, reply);
 }
 
 /* ---- queries, merges ------------------------------------------------------
