@@ -5,6 +5,8 @@
  */
 #include "grading.h"
 
+#include "grade_query.h"
+
 #include "clock.h"
 #include "err.h"
 #include "inventory.h"
@@ -270,11 +272,15 @@ static int grading_handle(void *self, MDB_txn *txn, const Envelope *msg,
 {
     grading_t *g = self;
 
+    if (msg->seq == 0 &&
+        msg->body_case == KEYUAN__V1__ENVELOPE__BODY_GRADE_QUERY)
+        return grade_query_answer(g->svc, g->st, txn, msg->grade_query, reply);
     if (msg->seq == 0 || msg->sender == NULL) {
         svc_count(g->svc, "requests_unsupported", 1);
         svc_reply(g->svc, reply,
                   KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_REJECTED,
-                  "unsupported", NULL, "grading answers status requests only");
+                  "unsupported", NULL,
+                  "grading answers status and grade queries only");
         return KY_OK;
     }
     if (msg->body_case == KEYUAN__V1__ENVELOPE__BODY_CUSTOMER && msg->customer)

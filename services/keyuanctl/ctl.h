@@ -109,6 +109,7 @@ int ctl_request(ctl_opts_t *o, enum ctl_service s, Envelope *req,
 int ctl_cmd_push(ctl_opts_t *o, int argc, char **argv);
 int ctl_cmd_show(ctl_opts_t *o, int argc, char **argv);
 int ctl_cmd_reminders(ctl_opts_t *o, int argc, char **argv);
+int ctl_cmd_grade(ctl_opts_t *o, int argc, char **argv); /* grade.c */
 int ctl_cmd_status(ctl_opts_t *o, int argc, char **argv);
 int ctl_cmd_clock(ctl_opts_t *o, int argc, char **argv);
 int ctl_cmd_log(ctl_opts_t *o, int argc, char **argv);    /* contact.c */

@@ -25,6 +25,7 @@ static const command_t commands[] = {
     {"show", ctl_cmd_show, "show ID | --mobile PHONE", "print a customer"},
     {"merge", ctl_cmd_merge, "merge KEEP_ID MERGE_ID", "join two customers"},
     {"unmerge", ctl_cmd_unmerge, "unmerge MERGE_ID", "undo a merge"},
+    {"grade", ctl_cmd_grade, "grade ID", "a customer's grade and why"},
     {"reminders", ctl_cmd_reminders, "reminders [--agent ID] ...",
      "list reminders"},
     {"status", ctl_cmd_status, "status", "health of the services"},

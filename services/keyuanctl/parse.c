@@ -334,3 +334,12 @@ char *ctl_endpoint(const char *s)
         return NULL;
     return out;
 }
+
+char *ctl_grade_text(int grade, char *out, size_t outlen)
+{
+    ctl_enum_short(&keyuan__v1__grade__descriptor, "GRADE_", grade, out,
+                   outlen);
+    if (strlen(out) == 1)
+        out[0] = (char)(out[0] - 'a' + 'A');
+    return out;
+}

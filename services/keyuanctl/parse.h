@@ -86,6 +86,9 @@ int ctl_parse_enum(const ctl_enum_spec_t *spec, const char *s, int *value);
 char *ctl_enum_short(const ProtobufCEnumDescriptor *desc, const char *prefix,
                      int value, char *out, size_t outlen);
 
+/* A grade as agents say it: "A", "B", "C" or "lead". Returns out. */
+char *ctl_grade_text(int grade, char *out, size_t outlen);
+
 /*
  * A ZeroMQ endpoint from what an operator types: "tcp://host:port" as is,
  * ":7103" or "7103" for loopback, "host:port" for tcp. Returns a string

@@ -86,16 +86,6 @@ static int reminders_args(ctl_opts_t *o, int argc, char **argv,
     return -1;
 }
 
-/* A grade as agents say it: A, B, C or lead. */
-static const char *grade_text(int grade, char *out, size_t outlen)
-{
-    ctl_enum_short(&keyuan__v1__grade__descriptor, "GRADE_", grade, out,
-                   outlen);
-    if (strlen(out) == 1)
-        out[0] = (char)(out[0] - 'a' + 'A');
-    return out;
-}
-
 static int reminders_add_row(ctl_table_t *t, const Keyuan__V1__Reminder *r)
 {
     char id[24], due[32], kind[32], customer[24], grade[16];
@@ -108,7 +98,7 @@ static int reminders_add_row(ctl_table_t *t, const Keyuan__V1__Reminder *r)
                    r->kind, kind, sizeof kind);
     snprintf(customer, sizeof customer, "%llu",
              (unsigned long long)r->customer_id);
-    grade_text(r->grade, grade, sizeof grade);
+    ctl_grade_text(r->grade, grade, sizeof grade);
     return ctl_table_add(t, cells);
 }
 

@@ -333,6 +333,59 @@ def clock_set(pb):
     return m
 
 
+def agent(pb):
+    return pb["control"].Agent(id="a01", name="演示经纪人一", team="north",
+                               active=True, working_hours="09:00-21:00")
+
+
+def agent_query(pb):
+    return pb["control"].AgentQuery()
+
+
+def agent_list(pb):
+    m = pb["control"].AgentList()
+    m.agents.append(agent(pb))
+    m.agents.add(id="a04", team="south")
+    return m
+
+
+def quarantined_event(pb):
+    m = pb["control"].QuarantinedEvent(
+        quarantine_id=2 ** 63, envelope=b"\x52\x03\x0a\x01\x70\xff")
+    ts(m.received_at, 1714550400, 5000000)
+    m.reply.CopyFrom(reply(pb))
+    m.replay_reply.status = pb["control"].REPLY_STATUS_DUPLICATE
+    return m
+
+
+def quarantine_query(pb):
+    return pb["control"].QuarantineQuery(after_id=10, limit=50,
+                                         quarantine_id=2 ** 64 - 1)
+
+
+def quarantine_list(pb):
+    m = pb["control"].QuarantineList()
+    m.events.append(quarantined_event(pb))
+    m.events.add(quarantine_id=1)
+    return m
+
+
+def quarantine_replay(pb):
+    return pb["control"].QuarantineReplay(quarantine_id=7,
+                                          envelope=b"\x00\x01\xfe")
+
+
+def grade_query(pb):
+    return pb["control"].GradeQuery(customer_id=2 ** 64 - 1, limit=3)
+
+
+def grade_history(pb):
+    m = pb["control"].GradeHistory()
+    m.grades.append(grade_result(pb))
+    m.grades.add(customer_id=1, grade=pb["common"].GRADE_LEAD)
+    return m
+
+
 def civil_date_golden(pb):
     return civil_date(pb, -1, 12, 31)
 
@@ -365,6 +418,11 @@ SAMPLES = {
     "CustomerFile": customer_file, "CustomerPerson": customer_person,
     "MergeRequest": merge_request, "UnmergeRequest": unmerge_request,
     "MergeRecord": merge_record,
+    "Agent": agent, "AgentQuery": agent_query, "AgentList": agent_list,
+    "QuarantinedEvent": quarantined_event,
+    "QuarantineQuery": quarantine_query, "QuarantineList": quarantine_list,
+    "QuarantineReplay": quarantine_replay,
+    "GradeQuery": grade_query, "GradeHistory": grade_history,
     "CivilDate": civil_date_golden, "Contacts": contacts,
     "TestAll": test_all, "TestAll_count": test_all_count,
 }
@@ -379,6 +437,10 @@ BODIES = {
     "reminder_query": reminder_query, "reminder_list": reminder_list,
     "clock_set": clock_set, "profile_update": profile_update,
     "merge": merge_request, "unmerge": unmerge_request,
+    "quarantine_query": quarantine_query, "quarantine_list": quarantine_list,
+    "quarantine_replay": quarantine_replay, "agent_query": agent_query,
+    "agent_list": agent_list, "grade_query": grade_query,
+    "grade_history": grade_history,
 }
 
 
