@@ -222,6 +222,10 @@ main() {
     id=$(ctl show --mobile "$phone" --json |
          sed -n 's/.*"customerId":"\([0-9]*\)".*/\1/p')
 
+    say "Their grade, and the rules and reasons that gave it"
+    echo "\$ keyuanctl grade $id"
+    ctl grade "$id"
+
     say "Their follow-ups: the first call has fired, the cadence of the" \
         "grade is planned"
     echo "\$ keyuanctl reminders --customer $id --planned"
