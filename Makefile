@@ -9,6 +9,8 @@
 # `make demo` and `make test` first install missing Debian packages
 # (scripts/install-deps.sh); set KEYUAN_NO_INSTALL=1 to skip that step.
 
+.DEFAULT_GOAL := all
+
 SAN ?= 0
 ifeq ($(SAN),1)
 BUILD ?= build/san

@@ -223,10 +223,14 @@ static int on_lead(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
     created = json_object_size(before) == 0;
     after = json_deep_copy(before);
     rc = after ? KY_OK : KY_ENOMEM;
-    if (rc == KY_OK && created)
-        rc = file_start(in, txn, ev, id, after);
     if (rc == KY_OK)
         rc = file_apply_lead(after, ev, profile);
+    if (rc == KY_OK && !check_file_needs(after, &f)) {
+        rc = reject(in, reply, &f);
+        goto done;
+    }
+    if (rc == KY_OK && created)
+        rc = file_start(in, txn, ev, id, after);
     if (rc == KY_OK)
         rc = lead_commit(in, txn, ev, id, before, after, &ids, created);
     if (rc)
@@ -331,8 +335,13 @@ static int contact_log(intake_t *in, MDB_txn *txn,
                        const Keyuan__V1__ContactLog *ev, uint64_t id)
 {
     Keyuan__V1__ContactLog entry = *ev;
+    Google__Protobuf__Timestamp now = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 
     entry.customer_id = id;
+    if (entry.contacted_at == NULL) { /* as the file counts it: now */
+        wire_ts_set(&now, clock_now_ms());
+        entry.contacted_at = &now;
+    }
     return history_append(&in->files, txn, in->files.contacts, id, &entry.base);
 }
 
@@ -346,6 +355,7 @@ static int update_run(intake_t *in, MDB_txn *txn, update_t *u,
 {
     const char *kind = contact ? "contact" : "profile";
     uint8_t evkey[IDENT_HASH_BYTES];
+    check_fail_t f;
     json_t *before = NULL, *after = NULL;
     int rc;
 
@@ -359,6 +369,10 @@ static int update_run(intake_t *in, MDB_txn *txn, update_t *u,
     }
     if (rc == KY_OK && contact)
         rc = file_apply_contact(after, contact);
+    if (rc == KY_OK && !check_file_needs(after, &f)) {
+        rc = reject(in, reply, &f);
+        goto done;
+    }
     if (rc == KY_OK)
         rc = update_commit(in, txn, u, kind, before, after);
     if (rc == KY_OK && contact)

@@ -441,3 +441,29 @@ bool check_profile_update(const Keyuan__V1__ProfileUpdate *u, check_fail_t *f)
     return check_profile(u->profile, "profile.", f) &&
            check_paths(u->paths, u->n_paths, "paths", f);
 }
+
+/* A number of a needs object, 0 when absent. */
+static json_int_t needs_number(const json_t *needs, const char *key)
+{
+    return json_integer_value(json_object_get(needs, key));
+}
+
+bool check_file_needs(const json_t *doc, check_fail_t *f)
+{
+    const json_t *needs =
+        json_object_get(json_object_get(doc, "profile"), "needs");
+    json_int_t bmin = needs_number(needs, "budgetMinWan");
+    json_int_t bmax = needs_number(needs, "budgetMaxWan");
+    json_int_t amin = needs_number(needs, "areaMinM2");
+    json_int_t amax = needs_number(needs, "areaMaxM2");
+
+    if (bmax && bmin > bmax)
+        return fail_at(f, "invalid_range", "", "needs.budgetMinWan",
+                       "would be %lld, above the file's needs.budgetMaxWan "
+                       "%lld", (long long)bmin, (long long)bmax);
+    if (amax && amin > amax)
+        return fail_at(f, "invalid_range", "", "needs.areaMinM2",
+                       "would be %lld, above the file's needs.areaMaxM2 "
+                       "%lld", (long long)amin, (long long)amax);
+    return true;
+}

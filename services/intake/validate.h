@@ -13,6 +13,7 @@
 
 #include "keyuan/v1/envelope.pb-c.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 
 typedef struct check_fail {
@@ -30,5 +31,12 @@ bool check_profile_update(const Keyuan__V1__ProfileUpdate *u, check_fail_t *f);
 
 /* Checks only the text fields of msg (any message) against the table. */
 bool check_text_fields(const ProtobufCMessage *msg, check_fail_t *f);
+
+/*
+ * Checks the ranges of a customer file after an event was applied to it
+ * (file_doc.h's JSON form): an event valid on its own may still combine
+ * with the file into a minimum above a maximum.
+ */
+bool check_file_needs(const json_t *doc, check_fail_t *f);
 
 #endif

@@ -57,7 +57,8 @@ int ctl_client_call(ctl_client_t *c, Envelope *req, int timeout_ms,
 typedef struct ctl_pipe_item {
     Envelope *env;  /* borrowed until the next call of next() */
     long line;      /* where it came from in the input */
-    char label[64]; /* e.g. its source_event_id; may be empty */
+    char label[520]; /* its source_event_id (128 characters fit), with
+                        control characters shown as '?'; may be empty */
     int sends;      /* times it was sent; 0 when never (service down) */
 } ctl_pipe_item_t;
 

@@ -86,6 +86,11 @@ static void label_set(ctl_pipe_item_t *item, const char *s)
     }
     memcpy(item->label, s, n);
     item->label[n] = '\0';
+    /* The label goes to the operator's terminal: a crafted file must not
+     * be able to send it escape sequences. */
+    for (char *c = item->label; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7F)
+            *c = '?';
 }
 
 /* --- opening --------------------------------------------------------- */

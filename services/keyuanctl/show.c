@@ -121,7 +121,7 @@ static const char *clip(const char *s, char *buf, size_t max)
 static int contact_row(ctl_table_t *t, const Keyuan__V1__ContactLog *c)
 {
     char when[32], channel[16], summary[121], feedback[121], next[160];
-    char due[32];
+    char due[32], action[121];
     const char *cells[6] = {when,    channel,  c->agent_id,
                             summary, feedback, next};
 
@@ -134,7 +134,7 @@ static int contact_row(ctl_table_t *t, const Keyuan__V1__ContactLog *c)
     if (c->next_step)
         snprintf(next, sizeof next, "%s %s",
                  ctl_format_ts(c->next_step->due_at, due, sizeof due),
-                 clip(c->next_step->action, summary, 120));
+                 clip(c->next_step->action, action, 120));
     return ctl_table_add(t, cells);
 }
 
