@@ -19,7 +19,9 @@ size_t text_codepoints(const char *s);
 
 /*
  * True when valid UTF-8 s holds a control character: C0 (U+0000-U+001F),
- * DEL or C1 (U+0080-U+009F). With multiline, '\n', '\r' and '\t' are
+ * DEL or C1 (U+0080-U+009F), or a format character that hides or
+ * reorders text (U+200B, U+FEFF, bidi embeddings, overrides and
+ * isolates). With multiline, '\n', '\r', '\t' and U+2028/U+2029 are
  * allowed.
  */
 bool text_has_controls(const char *s, bool multiline);

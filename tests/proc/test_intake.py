@@ -137,6 +137,15 @@ class IntakeTest(unittest.TestCase):
                          ("control_character", "name"))
         c1 = self.lead("cc3", "13800138113", name="a\u0085b")
         self.assertEqual(c1.code, "control_character")
+        for i, hidden in enumerate(["\u202e", "\u200b", "\ufeff", "\u2028",
+                                    "\u2066"]):
+            r = self.lead("cc5-%d" % i, "13800138115", name="张" + hidden)
+            self.assertEqual(r.code, "control_character", repr(hidden))
+        zwj = self.lead("cc6", "13800138116",
+                        name="家\U0001F468\u200d\U0001F469\u200d\U0001F467")
+        self.assertEqual(zwj.status, ACCEPTED)
+        para = self.lead("cc7", "13800138117", note="一段\u2029二段")
+        self.assertEqual(para.status, ACCEPTED)
         ok = self.lead("cc4", "13800138114", note="第一行\n第二行\tok")
         self.assertEqual(ok.status, ACCEPTED)
         self.assertNotIn("event=forged", self.c.log("intake"))
