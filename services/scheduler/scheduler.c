@@ -523,6 +523,12 @@ int sched_plan_grade(store_t *st, MDB_txn *txn, const sched_rules_t *rules,
     }
     if (gr->is_new)
         rc = plan_speed_to_lead(st, txn, rules, gr, now_ms);
+    /* A contact logged by the agent after the lead came in is the first
+     * contact the speed-to-lead reminder asks for: it is done, whether or
+     * not it fired yet. */
+    if (rc == 0 &&
+        wire_ts_ms(gr->last_contact_at) > wire_ts_ms(gr->created_at))
+        rc = plan_cancel(st, txn, gr->customer_id, KIND_SPEED);
     if (rc == 0)
         rc = plan_cadence(st, txn, rules, gr, now_ms);
     if (rc == 0 && gr->next_step && wire_ts_ms(gr->next_step->due_at) > 0)
