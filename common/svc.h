@@ -5,9 +5,9 @@
  * (keyuanctl, lead sources: seq == 0, answered with one reply each) and
  * link messages from the upstream service (seq > 0, answered with an ack).
  * The loop reads whatever has arrived, up to SVC_BATCH_MAX messages, and
- * applies them all in one durable LMDB write transaction: each message in
- * a child transaction of its own, so that one failing message rolls back
- * alone. Replies and acks go out only after the commit, so nothing is
+ * applies them all in one durable LMDB write transaction. When one message
+ * fails, the batch is rolled back and applied again without it. Replies
+ * and acks go out only after the commit, so nothing is
  * confirmed that a crash could still lose.
  *
  * Status requests and test-clock moves are answered here; everything else
@@ -48,11 +48,13 @@ typedef struct svc_config {
 
 typedef struct svc_ops {
     /*
-     * Applies msg inside txn. For requests (msg->seq == 0) it sets
-     * reply's body to a message allocated with svc_alloc(). Returns 0 to
-     * keep the changes, or a negative code to roll back this message only:
-     * a request then gets an "internal" rejection and a link message is
-     * not acked, so its sender sends it again.
+     * Applies msg inside txn, the batch's transaction. For requests
+     * (msg->seq == 0) it sets reply's body to a message allocated with
+     * svc_alloc(). Returns 0, or a negative code when msg cannot be
+     * applied: the batch is then rolled back and applied again without
+     * it, a request gets an "internal" rejection and a link message is
+     * not acked, so its sender sends it again. handle may thus run twice
+     * for one message: its effects belong in txn (counters aside).
      */
     int (*handle)(void *self, MDB_txn *txn, const Envelope *msg,
                   Envelope *reply);

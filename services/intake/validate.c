@@ -460,10 +460,12 @@ bool check_file_needs(const json_t *doc, check_fail_t *f)
     if (bmax && bmin > bmax)
         return fail_at(f, "invalid_range", "", "needs.budgetMinWan",
                        "would be %lld, above the file's needs.budgetMaxWan "
-                       "%lld", (long long)bmin, (long long)bmax);
+                       "%lld",
+                       (long long)bmin, (long long)bmax);
     if (amax && amin > amax)
         return fail_at(f, "invalid_range", "", "needs.areaMinM2",
                        "would be %lld, above the file's needs.areaMaxM2 "
-                       "%lld", (long long)amin, (long long)amax);
+                       "%lld",
+                       (long long)amin, (long long)amax);
     return true;
 }

@@ -55,11 +55,11 @@ int ctl_client_call(ctl_client_t *c, Envelope *req, int timeout_ms,
 
 /* One item to send: its envelope and what identifies it in reports. */
 typedef struct ctl_pipe_item {
-    Envelope *env;  /* borrowed until the next call of next() */
-    long line;      /* where it came from in the input */
+    Envelope *env;   /* borrowed until the next call of next() */
+    long line;       /* where it came from in the input */
     char label[520]; /* its source_event_id (128 characters fit), with
                         control characters shown as '?'; may be empty */
-    int sends;      /* times it was sent; 0 when never (service down) */
+    int sends;       /* times it was sent; 0 when never (service down) */
 } ctl_pipe_item_t;
 
 typedef struct ctl_pipe_ops {

@@ -526,8 +526,7 @@ int sched_plan_grade(store_t *st, MDB_txn *txn, const sched_rules_t *rules,
     /* A contact logged by the agent after the lead came in is the first
      * contact the speed-to-lead reminder asks for: it is done, whether or
      * not it fired yet. */
-    if (rc == 0 &&
-        wire_ts_ms(gr->last_contact_at) > wire_ts_ms(gr->created_at))
+    if (rc == 0 && wire_ts_ms(gr->last_contact_at) > wire_ts_ms(gr->created_at))
         rc = plan_cancel(st, txn, gr->customer_id, KIND_SPEED);
     if (rc == 0)
         rc = plan_cadence(st, txn, rules, gr, now_ms);
