@@ -23,6 +23,8 @@ set -euo pipefail
 
 BIN=$(cd "${1:-build/bin}" && pwd)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 LEADS=${BENCH_LEADS:-200000}
 LATENCY_S=${BENCH_LATENCY_S:-20}
 WINDOW=${BENCH_WINDOW:-4096}
@@ -90,15 +92,8 @@ stop_services() {
         s=${SERVICES[$i]}
         pid=${PID[$s]:-}
         [ -n "$pid" ] || continue
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            echo "bench: $s ignored SIGTERM for 10 s; killing it" >&2
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
+        stop_gently "$pid" ||
+            echo "bench: $s ignored SIGTERM for 10 s; killed it" >&2
         wait "$pid" 2>/dev/null || true
         unset "PID[$s]"
     done

@@ -19,6 +19,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 BIN="$(cd "${1:-$ROOT/build/bin}" 2>/dev/null && pwd)" || {
     echo "demo: no binaries directory ${1:-build/bin}; run 'make all'" >&2
     exit 2
@@ -65,15 +67,8 @@ stop_services() {
         [ -n "$pid" ] || continue
         if kill -0 "$pid" 2>/dev/null; then
             echo "    stopping $s (pid $pid) with SIGTERM"
-            kill -TERM "$pid" 2>/dev/null || true
-            for _ in $(seq 100); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.1
-            done
-            if kill -0 "$pid" 2>/dev/null; then
-                echo "    $s did not stop within 10 s; killing it" >&2
-                kill -KILL "$pid" 2>/dev/null || true
-            fi
+            stop_gently "$pid" ||
+                echo "    $s did not stop within 10 s; killed it" >&2
         fi
         wait "$pid" 2>/dev/null && echo "    $s exited cleanly" \
             || echo "    $s exited with status $?" >&2
