@@ -548,13 +548,16 @@ static void ack_note(svc_t *svc, item_t *it, uint64_t seq)
     if (i == svc->nacks) {
         if (i == SVC_MAX_SENDERS)
             return;
+        /* A fresh entry: nothing from an earlier batch may leak into it,
+         * or a sender with a new epoch could be acked an old number. */
         snprintf(svc->acks[i].name, sizeof svc->acks[i].name, "%s",
                  msg->sender);
+        svc->acks[i].seq = seq;
         svc->nacks++;
     }
+    if (msg->epoch != svc->acks[i].epoch || seq > svc->acks[i].seq)
+        svc->acks[i].seq = seq; /* a new epoch numbers from its start */
     svc->acks[i].epoch = msg->epoch;
-    if (seq > svc->acks[i].seq || svc->acks[i].last == NULL)
-        svc->acks[i].seq = seq;
     svc->acks[i].last = it;
 }
 

@@ -6,6 +6,8 @@ import subprocess
 import time
 import unittest
 
+import zmq
+
 import harness
 from harness import pb, control_pb2
 
@@ -111,3 +113,39 @@ class IndexKeyTest(unittest.TestCase):
                                  contacts={"mobile": "13800138800"})
         self.assertEqual(again.customer_id, first.customer_id)
         self.assertFalse(again.created)
+
+
+class LinkAckTest(unittest.TestCase):
+    """Acks name the sender's own epoch and numbering, batch after batch."""
+
+    def setUp(self):
+        self.c = harness.Cluster().start("grading")
+        self.sock = self.c.ctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(self.c.endpoint("grading"))
+
+    def tearDown(self):
+        self.sock.close()
+        self.c.close()
+
+    def send(self, epoch, seq):
+        env = pb.Envelope(seq=seq, sender="intake", epoch=epoch)
+        env.customer.customer_id = 1000 + seq
+        self.sock.send(env.SerializeToString())
+
+    def last_ack(self):
+        ack = None
+        while self.sock.poll(500):
+            env = pb.Envelope()
+            env.ParseFromString(self.sock.recv())
+            ack = env.ack
+        return ack
+
+    def test_new_epoch_is_acked_from_its_own_start(self):
+        for seq in range(1, 6):
+            self.send(7, seq)
+        ack = self.last_ack()
+        self.assertEqual((ack.epoch, ack.seq), (7, 5))
+        self.send(8, 1)  # the sender's store was made anew
+        ack = self.last_ack()
+        self.assertEqual((ack.epoch, ack.seq), (8, 1))
