@@ -534,6 +534,80 @@ json_t *pbjson_from_message(const ProtobufCMessage *msg)
     return obj;
 }
 
+/* True when msg's JSON form would be an object with no member left once
+ * empty objects are dropped: every field absent or such a message. */
+bool pbjson_is_empty(const ProtobufCMessage *msg)
+{
+    const ProtobufCMessageDescriptor *desc = msg->descriptor;
+
+    if (is_timestamp(desc))
+        return false; /* a string in JSON, never an object */
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &desc->fields[i];
+        const ProtobufCMessage *sub;
+
+        if (!field_present(msg, f))
+            continue;
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE ||
+            f->label == PROTOBUF_C_LABEL_REPEATED)
+            return false;
+        sub = *(const ProtobufCMessage *const *)member_at(msg, f->offset);
+        if (!pbjson_is_empty(sub))
+            return false;
+    }
+    return true;
+}
+
+/* True when field f's JSON value is an object the leaf walk descends into. */
+static bool is_branch(const ProtobufCFieldDescriptor *f)
+{
+    return f->type == PROTOBUF_C_TYPE_MESSAGE &&
+           f->label != PROTOBUF_C_LABEL_REPEATED &&
+           !is_timestamp(f->descriptor);
+}
+
+/* Walks the leaves of msg below path (len bytes of it in use). */
+static int leaves_walk(const ProtobufCMessage *msg, char *path, size_t len,
+                       pbjson_leaf_fn fn, void *arg)
+{
+    const ProtobufCMessageDescriptor *desc = msg->descriptor;
+    int rc = 0;
+
+    for (unsigned i = 0; rc == 0 && i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &desc->fields[i];
+        const void *member = member_at(msg, f->offset);
+        size_t at = len ? len + 1 : 0;
+        json_t *value;
+
+        if (!field_present(msg, f))
+            continue;
+        if (at + strlen(f->name) + 1 > PBJSON_PATH_MAX)
+            return -1;
+        if (len)
+            path[len] = '.';
+        camel_into(path + at, PBJSON_PATH_MAX - at, f->name);
+        if (is_branch(f)) {
+            rc = leaves_walk(*(const ProtobufCMessage *const *)member, path,
+                             strlen(path), fn, arg);
+            continue;
+        }
+        value = f->label == PROTOBUF_C_LABEL_REPEATED
+                    ? repeated_to_json(msg, f)
+                    : value_to_json(f, member);
+        rc = value ? fn(arg, path, value) : -1;
+        json_decref(value);
+    }
+    path[len] = '\0';
+    return rc;
+}
+
+int pbjson_leaves(const ProtobufCMessage *msg, pbjson_leaf_fn fn, void *arg)
+{
+    char path[PBJSON_PATH_MAX] = "";
+
+    return leaves_walk(msg, path, 0, fn, arg);
+}
+
 /* ---- jansson tree -> text ------------------------------------------ */
 
 /*

@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -73,5 +74,29 @@ int pbjson_to_message(const ProtobufCMessageDescriptor *desc,
 int pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *text,
                   size_t len, ProtobufCMessage **out, char *errbuf,
                   size_t errlen);
+
+/*
+ * True when msg holds nothing its JSON form would keep once empty objects
+ * are dropped: no field set but nested messages that are empty in turn.
+ * A Timestamp, whose JSON form is a string, is never empty.
+ */
+bool pbjson_is_empty(const ProtobufCMessage *msg);
+
+/* The longest dotted JSON path pbjson_leaves() reports, with its NUL. */
+#define PBJSON_PATH_MAX 256
+
+/* Called by pbjson_leaves(); value is borrowed. Nonzero stops the walk. */
+typedef int (*pbjson_leaf_fn)(void *arg, const char *path, const json_t *value);
+
+/*
+ * Calls fn for each leaf of msg's JSON form, in field order: every present
+ * field that is not a nested object (scalars, strings, lists and
+ * Timestamps), with its dotted lowerCamelCase path ("profile.needs.
+ * budgetMaxWan") and its JSON value. Nested messages are walked into, so
+ * an empty one yields nothing. Returns 0, fn's nonzero result, or -1 when
+ * out of memory, a path is longer than PBJSON_PATH_MAX or a value cannot
+ * be written (see pbjson_from_message()).
+ */
+int pbjson_leaves(const ProtobufCMessage *msg, pbjson_leaf_fn fn, void *arg);
 
 #endif

@@ -32,11 +32,16 @@ bool file_apply_profile_in(const ProtobufCMessage *msg, const char *prefix,
         return true;
     json_decref(*out);
     *out = NULL;
+    file_apply_phone_fail(f, prefix, why);
+    return false;
+}
+
+void file_apply_phone_fail(check_fail_t *f, const char *prefix, const char *why)
+{
     snprintf(f->path, sizeof f->path, "%scontacts.mobile", prefix);
     f->code = "invalid_phone";
     f->field = f->path;
     snprintf(f->message, sizeof f->message, "%s: %s", f->path, why);
-    return false;
 }
 
 /* The same way to reach someone: same number, same text, e-mail in any case. */

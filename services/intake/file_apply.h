@@ -25,6 +25,11 @@
 bool file_apply_profile_in(const ProtobufCMessage *msg, const char *prefix,
                            json_t **out, check_fail_t *f);
 
+/* Fills *f for a mobile at prefix + "contacts.mobile" that is not a phone
+ * number, why (static English) saying how. */
+void file_apply_phone_fail(check_fail_t *f, const char *prefix,
+                           const char *why);
+
 /*
  * An event never takes a way to reach the customer away from a file. For
  * each of the mobile, WeChat id and e-mail that both the file's profile p

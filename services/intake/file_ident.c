@@ -40,24 +40,36 @@ static void hash_one(const file_db_t *db, enum ident_kind kind,
     ids->has[slot] = true;
 }
 
+void file_ident_of_values(const file_db_t *db, const char *e164,
+                          const char *wechat, const char *email,
+                          file_idents_t *ids)
+{
+    char small[256], *lower = small;
+    size_t len = email ? strlen(email) : 0;
+
+    memset(ids, 0, sizeof *ids);
+    hash_one(db, IDENT_MOBILE, e164, ids, 0);
+    hash_one(db, IDENT_WECHAT, wechat, ids, 1);
+    if (email == NULL)
+        return;
+    if (len >= sizeof small && (lower = malloc(len + 1)) == NULL)
+        abort(); /* out of memory, as svc_alloc() would */
+    for (size_t i = 0; i <= len; i++)
+        lower[i] = (char)tolower((unsigned char)email[i]);
+    hash_one(db, IDENT_EMAIL, lower, ids, 2);
+    if (lower != small)
+        free(lower);
+}
+
 void file_ident_of(const file_db_t *db, const json_t *profile,
                    file_idents_t *ids)
 {
     const json_t *c = file_doc_get(profile, "contacts");
-    const char *email = json_string_value(json_object_get(c, "email"));
-    char *lower = email ? strdup(email) : NULL;
 
-    memset(ids, 0, sizeof *ids);
-    hash_one(db, IDENT_MOBILE,
-             json_string_value(json_object_get(c, "mobileE164")), ids, 0);
-    hash_one(db, IDENT_WECHAT,
-             json_string_value(json_object_get(c, "wechatId")), ids, 1);
-    for (char *p = lower; p && *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    if (email && lower == NULL)
-        abort(); /* out of memory, as svc_alloc() would */
-    hash_one(db, IDENT_EMAIL, lower, ids, 2);
-    free(lower);
+    file_ident_of_values(db,
+                         json_string_value(json_object_get(c, "mobileE164")),
+                         json_string_value(json_object_get(c, "wechatId")),
+                         json_string_value(json_object_get(c, "email")), ids);
 }
 
 int file_ident_find(file_db_t *db, MDB_txn *txn, const file_idents_t *ids,

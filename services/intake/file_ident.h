@@ -32,6 +32,14 @@ typedef struct file_idents {
  */
 int file_ident_normalize(json_t *profile, const char **why);
 
+/*
+ * Hashes a file's identifiers: the E.164 mobile, the WeChat id and the
+ * e-mail (lower-cased here). Each may be NULL or "" when the file has none.
+ */
+void file_ident_of_values(const file_db_t *db, const char *e164,
+                          const char *wechat, const char *email,
+                          file_idents_t *ids);
+
 /* Hashes the identifiers of profile (after file_ident_normalize()). */
 void file_ident_of(const file_db_t *db, const json_t *profile,
                    file_idents_t *ids);

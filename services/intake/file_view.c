@@ -158,23 +158,32 @@ static void snapshot_fill(Keyuan__V1__CustomerSnapshot *snap,
     }
 }
 
-int file_snapshot(file_db_t *db, MDB_txn *txn, const json_t *doc, bool is_new,
-                  const char *cause)
+int file_snapshot_view(file_db_t *db, MDB_txn *txn, const CustomerView *v,
+                       bool is_new, const char *cause)
 {
     Keyuan__V1__CustomerSnapshot snap = KEYUAN__V1__CUSTOMER_SNAPSHOT__INIT;
     Envelope env = KEYUAN__V1__ENVELOPE__INIT;
     outbox_t *ob = svc_outbox(db->svc);
-    CustomerView *v;
-    int rc;
 
     if (ob == NULL)
         return KY_OK;
-    if ((rc = view_decode(db, doc, &v)) != KY_OK)
-        return rc;
     snapshot_fill(&snap, v);
     snap.is_new = is_new;
     snap.cause = (char *)cause;
     env.body_case = KEYUAN__V1__ENVELOPE__BODY_CUSTOMER;
     env.customer = &snap;
     return outbox_append(ob, txn, &env);
+}
+
+int file_snapshot(file_db_t *db, MDB_txn *txn, const json_t *doc, bool is_new,
+                  const char *cause)
+{
+    CustomerView *v;
+    int rc;
+
+    if (svc_outbox(db->svc) == NULL)
+        return KY_OK;
+    if ((rc = view_decode(db, doc, &v)) != KY_OK)
+        return rc;
+    return file_snapshot_view(db, txn, v, is_new, cause);
 }

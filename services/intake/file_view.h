@@ -40,4 +40,9 @@ int file_view(file_db_t *db, MDB_txn *txn, uint64_t id,
 int file_snapshot(file_db_t *db, MDB_txn *txn, const json_t *doc, bool is_new,
                   const char *cause);
 
+/* file_snapshot() of a file already in its CustomerView form. */
+int file_snapshot_view(file_db_t *db, MDB_txn *txn,
+                       const Keyuan__V1__CustomerView *v, bool is_new,
+                       const char *cause);
+
 #endif

@@ -77,6 +77,29 @@ int history_add(file_db_t *db, MDB_txn *txn, uint64_t id,
     return rc;
 }
 
+int history_add_fields(file_db_t *db, MDB_txn *txn, uint64_t id,
+                       const file_event_t *why,
+                       Keyuan__V1__FieldChange **fields, size_t n)
+{
+    Keyuan__V1__Change change = KEYUAN__V1__CHANGE__INIT;
+    Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    uint8_t key[16];
+    int rc = store_next_id(db->st, txn, &change.change_id);
+
+    if (rc)
+        return rc;
+    wire_ts_set(&at, clock_now_ms());
+    change.at = &at;
+    change.source = (char *)(why->source ? why->source : "");
+    change.source_event_id =
+        (char *)(why->source_event_id ? why->source_event_id : "");
+    change.kind = (char *)why->kind;
+    change.fields = fields;
+    change.n_fields = n;
+    entry_key(key, id, change.change_id);
+    return store_put_msg(txn, db->history, key, sizeof key, &change.base);
+}
+
 /* Unpacks v into the list, growing it; ids beyond limit are dropped later. */
 static int entry_add(entry_t **list, size_t *n, const MDB_val *k,
                      const MDB_val *v, const ProtobufCMessageDescriptor *desc)

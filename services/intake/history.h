@@ -25,6 +25,11 @@
 int history_add(file_db_t *db, MDB_txn *txn, uint64_t id,
                 const file_event_t *why, const json_t *fields);
 
+/* history_add() of fields already in their protobuf form. */
+int history_add_fields(file_db_t *db, MDB_txn *txn, uint64_t id,
+                       const file_event_t *why,
+                       Keyuan__V1__FieldChange **fields, size_t n);
+
 /* Appends msg under (id, a new entry id) in dbi. Returns 0 or <0. */
 int history_append(file_db_t *db, MDB_txn *txn, MDB_dbi dbi, uint64_t id,
                    const ProtobufCMessage *msg);

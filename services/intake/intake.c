@@ -40,6 +40,7 @@
 #include "file_apply.h"
 #include "file_doc.h"
 #include "file_ident.h"
+#include "file_new.h"
 #include "file_store.h"
 #include "file_view.h"
 #include "history.h"
@@ -47,6 +48,7 @@
 #include "logger.h"
 #include "merge.h"
 #include "pbjson.h"
+#include "phone.h"
 #include "quarantine.h"
 #include "validate.h"
 
@@ -197,10 +199,51 @@ static int lead_commit(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
     return rc;
 }
 
-static int on_lead(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
-                   Envelope *reply)
+/* Counts and logs a lead that was applied to file id. */
+static void lead_applied(intake_t *in, const LeadEvent *ev, uint64_t id,
+                         bool created)
 {
-    uint8_t evkey[IDENT_HASH_BYTES];
+    svc_count(in->svc, created ? "customers_created" : "customers_updated", 1);
+    log_info("event=lead_accepted customer=%llu created=%d source=%s",
+             (unsigned long long)id, created, ev->source);
+}
+
+/*
+ * A lead no file knows: a new file built from it directly (file_new.h).
+ * Its needs need no check against a file: check_lead() checked them.
+ */
+static int lead_create(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
+                       const char *e164, const file_idents_t *ids,
+                       const uint8_t *evkey, Envelope *reply)
+{
+    file_event_t why = {"lead", ev->source, ev->source_event_id};
+    const char *agent;
+    file_new_t nf;
+    uint64_t id;
+    int rc = store_next_id(in->st, txn, &id);
+
+    if (rc)
+        return rc;
+    agent = assign_agent(in, txn, ev, id);
+    file_new_build(&nf, ev, e164, id, agent, in->assign_reason, clock_now_ms());
+    rc = file_new_save(&in->files, txn, &nf, &why);
+    if (rc == KY_OK)
+        rc = file_ident_link(&in->files, txn, ids, id);
+    if (rc == KY_OK)
+        rc = file_snapshot_view(&in->files, txn, &nf.view, true, "lead");
+    if (rc)
+        return rc;
+    lead_applied(in, ev, id, true);
+    return accept(in, txn, evkey, reply, id, true);
+}
+
+/*
+ * A lead merged into the file it belongs to, through the file's JSON
+ * document; also makes the rare new file file_new_possible() refuses.
+ */
+static int lead_merge(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
+                      const uint8_t *evkey, Envelope *reply)
+{
     json_t *profile = NULL, *before = NULL, *after = NULL;
     file_idents_t ids;
     check_fail_t f;
@@ -208,15 +251,10 @@ static int on_lead(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
     bool created;
     int rc;
 
-    if (!check_lead(ev, &f) ||
-        !file_apply_profile_in(&ev->base, "", &profile, &f)) {
-        rc = reject(in, reply, &f);
+    if (!file_apply_profile_in(&ev->base, "", &profile, &f)) {
+        rc = reject(in, reply, &f); /* on_lead() checked: never */
         goto done;
     }
-    event_key(in, ev->source, ev->source_event_id, evkey);
-    if ((rc = answer_again(in, txn, evkey, reply)) != KY_ENOTFOUND)
-        goto done;
-
     file_ident_of(&in->files, profile, &ids);
     if ((rc = lead_target(in, txn, &ids, &id, &before)) != KY_OK)
         goto done;
@@ -233,19 +271,57 @@ static int on_lead(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
         rc = file_start(in, txn, ev, id, after);
     if (rc == KY_OK)
         rc = lead_commit(in, txn, ev, id, before, after, &ids, created);
-    if (rc)
-        goto done;
-
-    svc_count(in->svc, created ? "customers_created" : "customers_updated", 1);
-    log_info("event=lead_accepted customer=%llu created=%d source=%s",
-             (unsigned long long)id, created, ev->source);
-    rc = accept(in, txn, evkey, reply, id, created);
+    if (rc == KY_OK) {
+        lead_applied(in, ev, id, created);
+        rc = accept(in, txn, evkey, reply, id, created);
+    }
 
 done:
     json_decref(profile);
     json_decref(before);
     json_decref(after);
     return rc;
+}
+
+/* The lead's mobile in E.164 into e164 ("" when it has none), or false. */
+static bool lead_phone(const LeadEvent *ev, char e164[PHONE_E164_MAX],
+                       check_fail_t *f)
+{
+    const char *raw = ev->contacts ? ev->contacts->mobile : NULL;
+    const char *why = "not a phone number";
+
+    e164[0] = '\0';
+    if (raw == NULL || *raw == '\0' ||
+        phone_normalize(raw, e164, PHONE_E164_MAX, &why) == 0)
+        return true;
+    file_apply_phone_fail(f, "", why);
+    return false;
+}
+
+static int on_lead(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
+                   Envelope *reply)
+{
+    const Keyuan__V1__Contacts *c = ev->contacts;
+    uint8_t evkey[IDENT_HASH_BYTES];
+    char e164[PHONE_E164_MAX];
+    file_idents_t ids;
+    check_fail_t f;
+    uint64_t id;
+    int rc;
+
+    if (!check_lead(ev, &f) || !lead_phone(ev, e164, &f))
+        return reject(in, reply, &f);
+    event_key(in, ev->source, ev->source_event_id, evkey);
+    if ((rc = answer_again(in, txn, evkey, reply)) != KY_ENOTFOUND)
+        return rc;
+
+    file_ident_of_values(&in->files, e164, c ? c->wechat_id : NULL,
+                         c ? c->email : NULL, &ids);
+    if ((rc = file_ident_find(&in->files, txn, &ids, &id)) != KY_OK)
+        return rc;
+    if (id == 0 && file_new_possible(ev))
+        return lead_create(in, txn, ev, e164, &ids, evkey, reply);
+    return lead_merge(in, txn, ev, evkey, reply);
 }
 
 /* ---- listings ---------------------------------------------------------- */

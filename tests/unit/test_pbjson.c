@@ -908,21 +908,83 @@ static void test_error_encode(void **state)
     free(text);
 }
 
+/* ---- leaves and emptiness ---------------------------------------------- */
+
+/* Appends "path=value;" for each leaf to the buffer in arg. */
+static int leaf_collect(void *arg, const char *path, const json_t *value)
+{
+    char *out = arg, *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+    size_t len = strlen(out);
+
+    assert_non_null(text);
+    snprintf(out + len, 1024 - len, "%s=%s;", path, text);
+    free(text);
+    return 0;
+}
+
+static int leaf_stop(void *arg, const char *path, const json_t *value)
+{
+    (void)value;
+    return strcmp(path, (const char *)arg) == 0 ? 7 : 0;
+}
+
+static void test_leaves(void **state)
+{
+    Keyuan__V1__CustomerView v = KEYUAN__V1__CUSTOMER_VIEW__INIT;
+    Keyuan__V1__Profile p = KEYUAN__V1__PROFILE__INIT;
+    Keyuan__V1__Needs n = KEYUAN__V1__NEEDS__INIT;
+    Keyuan__V1__Household h = KEYUAN__V1__HOUSEHOLD__INIT;
+    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    char *regions[] = {"110105", "110108"}, out[1024] = "";
+
+    (void)state;
+    n.budget_max_wan = 600;
+    n.region_codes = regions;
+    n.n_region_codes = 2;
+    n.stage = KEYUAN__V1__STAGE__STAGE_COMPARING;
+    p.name = "张\"伟";
+    p.needs = &n;
+    p.household = &h; /* empty: walked into, yields nothing */
+    v.customer_id = 18446744073709551615ull;
+    v.profile = &p;
+    v.created_at = &ts; /* a Timestamp is a leaf, even at zero */
+
+    assert_int_equal(pbjson_leaves(&v.base, leaf_collect, out), 0);
+    assert_string_equal(out,
+                        "customerId=\"18446744073709551615\";"
+                        "profile.name=\"张\\\"伟\";"
+                        "profile.needs.regionCodes=[\"110105\",\"110108\"];"
+                        "profile.needs.budgetMaxWan=600;"
+                        "profile.needs.stage=\"STAGE_COMPARING\";"
+                        "createdAt=\"1970-01-01T00:00:00Z\";");
+    assert_int_equal(pbjson_leaves(&v.base, leaf_stop, "profile.name"), 7);
+}
+
+static void test_is_empty(void **state)
+{
+    Keyuan__V1__Profile p = KEYUAN__V1__PROFILE__INIT;
+    Keyuan__V1__Household h = KEYUAN__V1__HOUSEHOLD__INIT;
+    Keyuan__V1__Child child = KEYUAN__V1__CHILD__INIT, *children[] = {&child};
+    Keyuan__V1__Consent c = KEYUAN__V1__CONSENT__INIT;
+    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+
+    (void)state;
+    assert_true(pbjson_is_empty(&p.base));
+    p.household = &h;
+    p.consent = &c;
+    assert_true(pbjson_is_empty(&p.base)); /* only empty parts */
+    h.children = children;
+    h.n_children = 1;
+    assert_false(pbjson_is_empty(&h.base)); /* a list of {} is kept */
+    h.n_children = 0;
+    c.recorded_at = &ts;
+    assert_false(pbjson_is_empty(&p.base)); /* a Timestamp is a string */
+    assert_false(pbjson_is_empty(&ts.base));
+}
+
 int main(void)
 {
-    struct CMUnitTest tests[2 * N_GOLDENS + 16];
-    static char names[2 * N_GOLDENS][64];
-    size_t n = 0;
-
-    for (size_t i = 0; i < N_GOLDENS; i++) {
-        snprintf(names[2 * i], 64, "golden_decode %s", GOLDENS[i].name);
-        snprintf(names[2 * i + 1], 64, "golden_encode %s", GOLDENS[i].name);
-        tests[n++] = (struct CMUnitTest){names[2 * i], test_golden_decode, NULL,
-                                         NULL, (void *)&GOLDENS[i]};
-        tests[n++] = (struct CMUnitTest){names[2 * i + 1], test_golden_encode,
-                                         NULL, NULL, (void *)&GOLDENS[i]};
-    }
-    const struct CMUnitTest fixed[] = {
+    static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_encode_layout),
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_doubles),
@@ -939,7 +1001,21 @@ int main(void)
         cmocka_unit_test(test_error_not_json),
         cmocka_unit_test(test_error_tree),
         cmocka_unit_test(test_error_encode),
+        cmocka_unit_test(test_leaves),
+        cmocka_unit_test(test_is_empty),
     };
+    struct CMUnitTest tests[2 * N_GOLDENS + sizeof fixed / sizeof fixed[0]];
+    static char names[2 * N_GOLDENS][64];
+    size_t n = 0;
+
+    for (size_t i = 0; i < N_GOLDENS; i++) {
+        snprintf(names[2 * i], 64, "golden_decode %s", GOLDENS[i].name);
+        snprintf(names[2 * i + 1], 64, "golden_encode %s", GOLDENS[i].name);
+        tests[n++] = (struct CMUnitTest){names[2 * i], test_golden_decode, NULL,
+                                         NULL, (void *)&GOLDENS[i]};
+        tests[n++] = (struct CMUnitTest){names[2 * i + 1], test_golden_encode,
+                                         NULL, NULL, (void *)&GOLDENS[i]};
+    }
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         tests[n++] = fixed[i];
     return _cmocka_run_group_tests("pbjson", tests, n, NULL, NULL);
