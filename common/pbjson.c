@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "google/protobuf/timestamp.pb-c.h"
+#include "text.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -566,18 +567,121 @@ static bool is_branch(const ProtobufCFieldDescriptor *f)
            !is_timestamp(f->descriptor);
 }
 
+/* Where pbjson_leaves() writes a leaf's text; grows as needed. */
+typedef struct leaf_buf {
+    char *text;
+    size_t len, size;
+} leaf_buf_t;
+
+static bool leaf_room(leaf_buf_t *b, size_t more)
+{
+    size_t size = b->size ? b->size : 256;
+    char *grown;
+
+    if (b->len + more <= b->size)
+        return true;
+    while (size < b->len + more)
+        size *= 2;
+    if ((grown = realloc(b->text, size)) == NULL)
+        return false;
+    b->text = grown;
+    b->size = size;
+    return true;
+}
+
+/*
+ * Writes s as a JSON string escaped as jansson escapes it (", \, and
+ * controls as \b \f \n \r \t or \u00XX; the rest as is), so that texts
+ * written here and by json_dumps() agree byte for byte. Most leaves are
+ * short strings, and building a json_t for each cost more than the rest
+ * of a new customer file.
+ */
+static bool leaf_string(leaf_buf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+
+    if (!text_valid_utf8(s, n) || !leaf_room(b, 6 * n + 3))
+        return false;
+    b->text[b->len++] = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        const char *esc = *p == '"'    ? "\\\""
+                          : *p == '\\' ? "\\\\"
+                          : *p == '\b' ? "\\b"
+                          : *p == '\f' ? "\\f"
+                          : *p == '\n' ? "\\n"
+                          : *p == '\r' ? "\\r"
+                          : *p == '\t' ? "\\t"
+                                       : NULL;
+
+        if (esc != NULL) {
+            memcpy(b->text + b->len, esc, 2);
+            b->len += 2;
+        } else if (*p < 0x20) {
+            memcpy(b->text + b->len, "\\u00", 4);
+            b->text[b->len + 4] = hex[*p >> 4];
+            b->text[b->len + 5] = hex[*p & 15];
+            b->len += 6;
+        } else {
+            b->text[b->len++] = (char)*p;
+        }
+    }
+    b->text[b->len++] = '"';
+    return true;
+}
+
+/* Writes value compactly through jansson: lists, numbers, Timestamps. */
+static bool leaf_json(leaf_buf_t *b, json_t *value)
+{
+    const size_t flags = JSON_ENCODE_ANY | JSON_COMPACT;
+    size_t len;
+
+    if (value == NULL || !leaf_room(b, 64))
+        return false;
+    len = json_dumpb(value, b->text + b->len, b->size - b->len, flags);
+    if (len > b->size - b->len) { /* did not fit: grow, write again */
+        if (!leaf_room(b, len))
+            return false;
+        len = json_dumpb(value, b->text + b->len, len, flags);
+    }
+    b->len += len;
+    return len > 0;
+}
+
+/* Writes the JSON text of field f of msg into b (emptied first). */
+static bool leaf_text(leaf_buf_t *b, const ProtobufCMessage *msg,
+                      const ProtobufCFieldDescriptor *f)
+{
+    const void *member = member_at(msg, f->offset);
+    json_t *value;
+    bool ok;
+
+    b->len = 0;
+    if (f->type == PROTOBUF_C_TYPE_STRING &&
+        f->label != PROTOBUF_C_LABEL_REPEATED)
+        ok = leaf_string(b, *(const char *const *)member);
+    else {
+        value = f->label == PROTOBUF_C_LABEL_REPEATED
+                    ? repeated_to_json(msg, f)
+                    : value_to_json(f, member);
+        ok = leaf_json(b, value);
+        json_decref(value);
+    }
+    if (ok && leaf_room(b, 1))
+        b->text[b->len] = '\0';
+    return ok;
+}
+
 /* Walks the leaves of msg below path (len bytes of it in use). */
 static int leaves_walk(const ProtobufCMessage *msg, char *path, size_t len,
-                       pbjson_leaf_fn fn, void *arg)
+                       leaf_buf_t *b, pbjson_leaf_fn fn, void *arg)
 {
     const ProtobufCMessageDescriptor *desc = msg->descriptor;
     int rc = 0;
 
     for (unsigned i = 0; rc == 0 && i < desc->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &desc->fields[i];
-        const void *member = member_at(msg, f->offset);
         size_t at = len ? len + 1 : 0;
-        json_t *value;
 
         if (!field_present(msg, f))
             continue;
@@ -586,16 +690,12 @@ static int leaves_walk(const ProtobufCMessage *msg, char *path, size_t len,
         if (len)
             path[len] = '.';
         camel_into(path + at, PBJSON_PATH_MAX - at, f->name);
-        if (is_branch(f)) {
-            rc = leaves_walk(*(const ProtobufCMessage *const *)member, path,
-                             strlen(path), fn, arg);
-            continue;
-        }
-        value = f->label == PROTOBUF_C_LABEL_REPEATED
-                    ? repeated_to_json(msg, f)
-                    : value_to_json(f, member);
-        rc = value ? fn(arg, path, value) : -1;
-        json_decref(value);
+        if (is_branch(f))
+            rc = leaves_walk(
+                *(const ProtobufCMessage *const *)member_at(msg, f->offset),
+                path, strlen(path), b, fn, arg);
+        else
+            rc = leaf_text(b, msg, f) ? fn(arg, path, b->text, b->len) : -1;
     }
     path[len] = '\0';
     return rc;
@@ -604,8 +704,11 @@ static int leaves_walk(const ProtobufCMessage *msg, char *path, size_t len,
 int pbjson_leaves(const ProtobufCMessage *msg, pbjson_leaf_fn fn, void *arg)
 {
     char path[PBJSON_PATH_MAX] = "";
+    leaf_buf_t b = {NULL, 0, 0};
+    int rc = leaves_walk(msg, path, 0, &b, fn, arg);
 
-    return leaves_walk(msg, path, 0, fn, arg);
+    free(b.text);
+    return rc;
 }
 
 /* ---- jansson tree -> text ------------------------------------------ */

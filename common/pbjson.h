@@ -85,15 +85,19 @@ bool pbjson_is_empty(const ProtobufCMessage *msg);
 /* The longest dotted JSON path pbjson_leaves() reports, with its NUL. */
 #define PBJSON_PATH_MAX 256
 
-/* Called by pbjson_leaves(); value is borrowed. Nonzero stops the walk. */
-typedef int (*pbjson_leaf_fn)(void *arg, const char *path, const json_t *value);
+/* Called by pbjson_leaves() with a leaf's path and its compact JSON text
+ * (len bytes, NUL-terminated), both valid until it returns. Nonzero stops
+ * the walk. */
+typedef int (*pbjson_leaf_fn)(void *arg, const char *path, const char *json,
+                              size_t len);
 
 /*
  * Calls fn for each leaf of msg's JSON form, in field order: every present
  * field that is not a nested object (scalars, strings, lists and
  * Timestamps), with its dotted lowerCamelCase path ("profile.needs.
- * budgetMaxWan") and its JSON value. Nested messages are walked into, so
- * an empty one yields nothing. Returns 0, fn's nonzero result, or -1 when
+ * budgetMaxWan") and its value as json_dumps() writes it with
+ * JSON_ENCODE_ANY | JSON_COMPACT. Nested messages are walked into, so an
+ * empty one yields nothing. Returns 0, fn's nonzero result, or -1 when
  * out of memory, a path is longer than PBJSON_PATH_MAX or a value cannot
  * be written (see pbjson_from_message()).
  */

@@ -189,32 +189,18 @@ static bool text_room(leaves_t *l, size_t need)
     return true;
 }
 
-/* Appends value's compact JSON text, as the general path's diff writes it. */
-static bool text_json(leaves_t *l, const json_t *value)
+static bool text_add(leaves_t *l, const char *text, size_t len)
 {
-    const size_t flags = JSON_ENCODE_ANY | JSON_COMPACT;
-    size_t room, len;
-
-    if (!text_room(l, 256))
+    if (!text_room(l, len + 1))
         return false;
-    room = l->size - l->used;
-    len = json_dumpb(value, l->text + l->used, room, flags);
-    if (len >= room) { /* did not fit: grow, write again */
-        if (len == 0 || !text_room(l, len + 1))
-            return false;
-        json_dumpb(value, l->text + l->used, len, flags);
-    }
-    if (len == 0)
-        return false;
-    l->text[l->used + len] = '\0';
+    memcpy(l->text + l->used, text, len + 1);
     l->used += len + 1;
     return true;
 }
 
-static int leaf_add(void *arg, const char *path, const json_t *value)
+static int leaf_add(void *arg, const char *path, const char *json, size_t len)
 {
     leaves_t *l = arg;
-    size_t plen = strlen(path) + 1;
 
     if (strcmp(path, "updatedAt") == 0)
         return 0; /* not a change of its own, as in file_commit() */
@@ -227,13 +213,11 @@ static int leaf_add(void *arg, const char *path, const json_t *value)
         l->at = grown;
         l->cap = cap;
     }
-    if (!text_room(l, plen))
-        return -1;
     l->at[l->n][0] = l->used;
-    memcpy(l->text + l->used, path, plen);
-    l->used += plen;
+    if (!text_add(l, path, strlen(path)))
+        return -1;
     l->at[l->n][1] = l->used;
-    if (!text_json(l, value))
+    if (!text_add(l, json, len))
         return -1;
     l->n++;
     return 0;

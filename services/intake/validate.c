@@ -112,22 +112,39 @@ static bool fail_at(check_fail_t *f, const char *code, const char *prefix,
 }
 
 /* A text value: valid UTF-8, within its limit, present when required. */
+/*
+ * True when s holds only printable ASCII, as most fields do: such text is
+ * valid UTF-8 without control characters, one code point per byte, so the
+ * slower checks below can be skipped.
+ */
+static bool plain_ascii(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7E)
+            return false;
+    return true;
+}
+
 static bool check_text(const char *value, const char *path, bool required,
                        check_fail_t *f)
 {
-    size_t max = limit_of(path)->max;
+    const struct limit *lim = limit_of(path);
+    size_t len;
+    bool ascii;
 
     if (value == NULL || *value == '\0')
         return required ? fail_at(f, "missing_field", "", path, "is required")
                         : true;
-    if (!text_valid_utf8(value, strlen(value)))
+    len = strlen(value);
+    ascii = plain_ascii(value, len);
+    if (!ascii && !text_valid_utf8(value, len))
         return fail_at(f, "invalid_utf8", "", path, "is not valid UTF-8");
-    if (text_codepoints(value) > max)
+    if ((ascii ? len : text_codepoints(value)) > lim->max)
         return fail_at(f, "too_long", "", path, "longer than %zu characters",
-                       max);
-    if (text_has_controls(value, limit_of(path)->multiline))
+                       lim->max);
+    if (!ascii && text_has_controls(value, lim->multiline))
         return fail_at(f, "control_character", "", path,
-                       limit_of(path)->multiline
+                       lim->multiline
                            ? "holds a control character other than a line "
                              "break or tab"
                            : "holds a control character or line break");
@@ -199,6 +216,20 @@ static bool walk_field(const ProtobufCMessage *msg,
     return true;
 }
 
+/* True when a string or message field holds nothing: "", NULL or []. */
+static bool field_empty(const ProtobufCMessage *msg,
+                        const ProtobufCFieldDescriptor *fd)
+{
+    const char *base = (const char *)msg;
+    const char *value = *(const char *const *)(base + fd->offset);
+
+    if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+        return *(const size_t *)(base + fd->quantifier_offset) == 0;
+    if (fd->type == PROTOBUF_C_TYPE_STRING)
+        return value == NULL || *value == '\0';
+    return value == NULL;
+}
+
 static bool walk(const ProtobufCMessage *msg, const char *prefix,
                  check_fail_t *f)
 {
@@ -211,6 +242,8 @@ static bool walk(const ProtobufCMessage *msg, const char *prefix,
         if (fd->type != PROTOBUF_C_TYPE_STRING &&
             fd->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;
+        if (field_empty(msg, fd))
+            continue; /* nothing to check: skip naming its path */
         field_path(path, sizeof path, prefix, fd);
         if (!walk_field(msg, fd, path, f))
             return false;

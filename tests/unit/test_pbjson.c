@@ -911,21 +911,56 @@ static void test_error_encode(void **state)
 /* ---- leaves and emptiness ---------------------------------------------- */
 
 /* Appends "path=value;" for each leaf to the buffer in arg. */
-static int leaf_collect(void *arg, const char *path, const json_t *value)
+static int leaf_collect(void *arg, const char *path, const char *json,
+                        size_t len)
 {
-    char *out = arg, *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
-    size_t len = strlen(out);
+    char *out = arg;
+    size_t used = strlen(out);
 
-    assert_non_null(text);
-    snprintf(out + len, 1024 - len, "%s=%s;", path, text);
-    free(text);
+    assert_int_equal(strlen(json), len);
+    snprintf(out + used, 1024 - used, "%s=%s;", path, json);
     return 0;
 }
 
-static int leaf_stop(void *arg, const char *path, const json_t *value)
+static int leaf_stop(void *arg, const char *path, const char *json, size_t len)
 {
-    (void)value;
+    (void)json;
+    (void)len;
     return strcmp(path, (const char *)arg) == 0 ? 7 : 0;
+}
+
+/* Keeps the one leaf's text in arg. */
+static int leaf_keep(void *arg, const char *path, const char *json, size_t len)
+{
+    (void)path;
+    memcpy(arg, json, len + 1);
+    return 0;
+}
+
+/* A string leaf's text is what json_dumps() writes, escapes and all. */
+static void test_leaf_escaping(void **state)
+{
+    Keyuan__V1__Profile p = KEYUAN__V1__PROFILE__INIT;
+    char name[256], got[1024];
+    size_t n = 0;
+    json_t *want;
+    char *text;
+
+    (void)state;
+    for (int c = 1; c < 0x80; c++)
+        name[n++] = (char)c;
+    memcpy(name + n, "张\xF0\x9F\x98\x80/", 9);
+    name[n + 9] = '\0';
+    p.name = name;
+    assert_int_equal(pbjson_leaves(&p.base, leaf_keep, got), 0);
+    want = json_string(name);
+    text = json_dumps(want, JSON_ENCODE_ANY | JSON_COMPACT);
+    assert_string_equal(got, text);
+    free(text);
+    json_decref(want);
+
+    p.name = "ab\xC3"; /* cut UTF-8: not writable */
+    assert_int_equal(pbjson_leaves(&p.base, leaf_keep, got), -1);
 }
 
 static void test_leaves(void **state)
@@ -1002,6 +1037,7 @@ int main(void)
         cmocka_unit_test(test_error_tree),
         cmocka_unit_test(test_error_encode),
         cmocka_unit_test(test_leaves),
+        cmocka_unit_test(test_leaf_escaping),
         cmocka_unit_test(test_is_empty),
     };
     struct CMUnitTest tests[2 * N_GOLDENS + sizeof fixed / sizeof fixed[0]];
