@@ -648,19 +648,74 @@ static bool leaf_json(leaf_buf_t *b, json_t *value)
     return len > 0;
 }
 
+/* Appends fmt's output, for numbers; they are short. */
+static bool leaf_printf(leaf_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static bool leaf_printf(leaf_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (!leaf_room(b, 32))
+        return false;
+    va_start(ap, fmt);
+    n = vsnprintf(b->text + b->len, 32, fmt, ap);
+    va_end(ap);
+    b->len += n > 0 && n < 32 ? (size_t)n : 0;
+    return n > 0 && n < 32;
+}
+
+/* The text of the scalars jansson would write as they are here. Returns
+ * false, writing nothing, for the types left to leaf_json(). */
+static bool leaf_scalar(leaf_buf_t *b, const ProtobufCFieldDescriptor *f,
+                        const void *member, bool *ok)
+{
+    const ProtobufCEnumValue *ev;
+
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        *ok = leaf_string(b, *(const char *const *)member);
+        return true;
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        *ok = leaf_printf(b, "%" PRId32, *(const int32_t *)member);
+        return true;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        *ok = leaf_printf(b, "%" PRIu32, *(const uint32_t *)member);
+        return true;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        *ok = leaf_printf(b, "\"%" PRIu64 "\"", *(const uint64_t *)member);
+        return true;
+    case PROTOBUF_C_TYPE_BOOL:
+        *ok = leaf_printf(
+            b, "%s", *(const protobuf_c_boolean *)member ? "true" : "false");
+        return true;
+    case PROTOBUF_C_TYPE_ENUM: /* names are identifiers: nothing to escape */
+        ev = protobuf_c_enum_descriptor_get_value(f->descriptor,
+                                                  *(const int32_t *)member);
+        *ok = ev ? leaf_printf(b, "\"%s\"", ev->name)
+                 : leaf_printf(b, "%" PRId32, *(const int32_t *)member);
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Writes the JSON text of field f of msg into b (emptied first). */
 static bool leaf_text(leaf_buf_t *b, const ProtobufCMessage *msg,
                       const ProtobufCFieldDescriptor *f)
 {
     const void *member = member_at(msg, f->offset);
     json_t *value;
-    bool ok;
+    bool ok = false;
 
     b->len = 0;
-    if (f->type == PROTOBUF_C_TYPE_STRING &&
-        f->label != PROTOBUF_C_LABEL_REPEATED)
-        ok = leaf_string(b, *(const char *const *)member);
-    else {
+    if (f->label == PROTOBUF_C_LABEL_REPEATED ||
+        !leaf_scalar(b, f, member, &ok)) {
         value = f->label == PROTOBUF_C_LABEL_REPEATED
                     ? repeated_to_json(msg, f)
                     : value_to_json(f, member);

@@ -995,6 +995,33 @@ static void test_leaves(void **state)
     assert_int_equal(pbjson_leaves(&v.base, leaf_stop, "profile.name"), 7);
 }
 
+/* Scalars are written as json_dumps() writes them, by type. */
+static void test_leaf_scalars(void **state)
+{
+    Keyuan__V1__CivilDate d = KEYUAN__V1__CIVIL_DATE__INIT;
+    Keyuan__V1__Needs n = KEYUAN__V1__NEEDS__INIT;
+    Keyuan__V1__Ack a = KEYUAN__V1__ACK__INIT;
+    char out[1024] = "";
+
+    (void)state;
+    d.year = -2147483647 - 1;
+    d.month = 12;
+    d.lunar = true;
+    assert_int_equal(pbjson_leaves(&d.base, leaf_collect, out), 0);
+    assert_string_equal(out, "year=-2147483648;month=12;lunar=true;");
+
+    out[0] = '\0';
+    n.bedrooms = 4294967295u;
+    n.purpose = 99; /* an enum value this build does not know */
+    assert_int_equal(pbjson_leaves(&n.base, leaf_collect, out), 0);
+    assert_string_equal(out, "purpose=99;bedrooms=4294967295;");
+
+    out[0] = '\0';
+    a.seq = 18446744073709551615ull;
+    assert_int_equal(pbjson_leaves(&a.base, leaf_collect, out), 0);
+    assert_string_equal(out, "seq=\"18446744073709551615\";");
+}
+
 static void test_is_empty(void **state)
 {
     Keyuan__V1__Profile p = KEYUAN__V1__PROFILE__INIT;
@@ -1038,6 +1065,7 @@ int main(void)
         cmocka_unit_test(test_error_encode),
         cmocka_unit_test(test_leaves),
         cmocka_unit_test(test_leaf_escaping),
+        cmocka_unit_test(test_leaf_scalars),
         cmocka_unit_test(test_is_empty),
     };
     struct CMUnitTest tests[2 * N_GOLDENS + sizeof fixed / sizeof fixed[0]];
