@@ -92,6 +92,7 @@ typedef struct run {
     unsigned checks;
     struct rusage ru0;
     double cpu0[PUSH_MAX_PIDS];
+    double wchar0[PUSH_MAX_PIDS];
 } run_t;
 
 static int64_t now_ns(void)
@@ -149,6 +150,26 @@ static bool proc_alive(int pid)
     return proc_stat(pid, &state, &s) == 0 && state != 'Z' && state != 'X';
 }
 
+/*
+ * Bytes pid has written with write(2) and its kin (wchar in /proc/PID/io):
+ * for a service, its LMDB pages and sink lines. -1 when unreadable.
+ */
+static double proc_wchar(int pid)
+{
+    char path[64], line[128];
+    double bytes = -1;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/io", pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "wchar: %lf", &bytes) == 1)
+            break;
+    fclose(f);
+    return bytes;
+}
+
 static double rusage_s(const struct rusage *ru)
 {
     return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
@@ -158,8 +179,10 @@ static double rusage_s(const struct rusage *ru)
 static void cpu_start(run_t *r)
 {
     getrusage(RUSAGE_SELF, &r->ru0);
-    for (int i = 0; i < r->opt->npids; i++)
+    for (int i = 0; i < r->opt->npids; i++) {
         r->cpu0[i] = proc_cpu_s(r->opt->pid[i]);
+        r->wchar0[i] = proc_wchar(r->opt->pid[i]);
+    }
 }
 
 /* The name of a watched service that has exited, or NULL. */
@@ -180,6 +203,9 @@ static void cpu_print(const run_t *r)
     for (int i = 0; i < r->opt->npids; i++)
         printf(" cpu_%s_s=%.2f", r->opt->pid_name[i],
                proc_cpu_s(r->opt->pid[i]) - r->cpu0[i]);
+    for (int i = 0; i < r->opt->npids; i++)
+        printf(" written_%s_bytes=%.0f", r->opt->pid_name[i],
+               proc_wchar(r->opt->pid[i]) - r->wchar0[i]);
 }
 
 /* ---- customers ---------------------------------------------------------- */

@@ -220,6 +220,13 @@ cpu_row() {
         "$(val "$HALF" "cpu_$1_s")"
 }
 
+# Bytes a service wrote per lead (LMDB pages, sink lines), in KB.
+written_row() {
+    printf "  %-12s %10s %10s\n" "$1" \
+        "$(calc "%.1f" "$(val "$MAX" "written_$1_bytes") / 1024 / $LEADS")" \
+        "$(calc "%.1f" "$(val "$HALF" "written_$1_bytes") / 1024 / $HALF_LEADS")"
+}
+
 cpu_total() {
     local line=$1 s sum=0
     for s in client intake grading scheduler notifier; do
@@ -266,6 +273,11 @@ summary() {
         "$(calc "%.0f" "$half_cpu * 1e6 / $HALF_LEADS")"
     printf "  %-12s %10s\n" "ideal" "$(calc "%.2f" \
         "$(val "$IDEAL" cpu_user_s) + $(val "$IDEAL" cpu_sys_s)")"
+    echo
+    printf "  %-12s %10s %10s\n" "KB written" "per lead" "half load"
+    for s in intake grading scheduler notifier; do
+        written_row "$s"
+    done
     echo
     echo "raw:"
     echo "  $IDEAL"

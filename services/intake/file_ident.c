@@ -82,7 +82,7 @@ int file_ident_find(file_db_t *db, MDB_txn *txn, const file_idents_t *ids,
 
         if (!ids->has[i])
             continue;
-        rc = store_get(txn, db->ident, ids->hash[i], IDENT_HASH_BYTES, &v);
+        rc = hashidx_get(txn, &db->ident, ids->hash[i], IDENT_HASH_BYTES, &v);
         if (rc == KY_ENOTFOUND)
             continue;
         if (rc)
@@ -111,7 +111,7 @@ static int point(file_db_t *db, MDB_txn *txn, const uint8_t *hash, uint64_t id)
 
     wire_put_u64(val, id);
     owned_key(key, id, hash);
-    rc = store_put(txn, db->ident, hash, IDENT_HASH_BYTES, val, 8, 0);
+    rc = hashidx_put(txn, &db->ident, hash, IDENT_HASH_BYTES, val, 8);
     if (rc == KY_OK)
         rc = store_put(txn, db->owned, key, sizeof key, "", 0, 0);
     return rc;
@@ -126,7 +126,7 @@ int file_ident_link(file_db_t *db, MDB_txn *txn, const file_idents_t *ids,
 
         if (!ids->has[i])
             continue;
-        rc = store_get(txn, db->ident, ids->hash[i], IDENT_HASH_BYTES, &v);
+        rc = hashidx_get(txn, &db->ident, ids->hash[i], IDENT_HASH_BYTES, &v);
         if (rc == KY_OK && wire_get_u64(v.mv_data) != id) {
             svc_count(db->svc, "identity_conflicts", 1);
             log_warn("event=identity_conflict customer=%llu other=%llu",

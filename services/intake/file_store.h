@@ -16,6 +16,7 @@
 #ifndef KEYUAN_FILE_STORE_H
 #define KEYUAN_FILE_STORE_H
 
+#include "hashidx.h"
 #include "ident.h"
 #include "svc.h"
 
@@ -32,7 +33,7 @@ typedef struct file_db {
     MDB_dbi persons;     /* id -> CustomerPerson */
     MDB_dbi history;     /* (id, change id) -> Change */
     MDB_dbi contacts;    /* (id, contact id) -> ContactLog */
-    MDB_dbi ident;       /* identifier hash -> id */
+    hashidx_t ident;     /* identifier hash -> id */
     MDB_dbi owned;       /* (id, identifier hash) -> "" */
     MDB_dbi merges;      /* merged id -> MergeRecord */
 } file_db_t;

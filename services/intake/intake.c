@@ -20,6 +20,8 @@
  * Store layout (one LMDB environment):
  *   events           keyed hash of (source, source event id) -> first Reply
  *   ident            keyed hash of a mobile, WeChat id or e-mail -> id
+ *                    (both hash indexes, each with a "_recent" part:
+ *                    hashidx.h)
  *   customer_idents  (customer id, hash) -> ""          (file_ident.h)
  *   customers        customer id -> CustomerFile, no personal fields
  *   persons          customer id -> CustomerPerson, the personal fields
@@ -42,6 +44,7 @@
 #include "file_ident.h"
 #include "file_new.h"
 #include "file_store.h"
+#include "hashidx.h"
 #include "file_view.h"
 #include "history.h"
 #include "ident.h"
@@ -61,7 +64,7 @@ typedef Keyuan__V1__LeadEvent LeadEvent;
 typedef struct intake {
     svc_t *svc;
     store_t *st;
-    MDB_dbi events;          /* first answers */
+    hashidx_t events;        /* first answers */
     file_db_t files;         /* where customer files live */
     ident_t keys;            /* the identity index hash key */
     agents_t agents;         /* who may own a file */
@@ -104,9 +107,9 @@ static int answer_again(intake_t *in, MDB_txn *txn, const uint8_t *key,
                         Envelope *reply)
 {
     Keyuan__V1__Reply *first;
-    int rc = store_get_msg(txn, in->events, key, IDENT_HASH_BYTES,
-                           &keyuan__v1__reply__descriptor,
-                           (ProtobufCMessage **)&first);
+    int rc = hashidx_get_msg(txn, &in->events, key, IDENT_HASH_BYTES,
+                             &keyuan__v1__reply__descriptor,
+                             (ProtobufCMessage **)&first);
 
     if (rc)
         return rc;
@@ -128,7 +131,7 @@ static int accept(intake_t *in, MDB_txn *txn, const uint8_t *key,
     r->created = created;
     if (key == NULL)
         return KY_OK;
-    return store_put_msg(txn, in->events, key, IDENT_HASH_BYTES, &r->base);
+    return hashidx_put_msg(txn, &in->events, key, IDENT_HASH_BYTES, &r->base);
 }
 
 /* ---- leads ------------------------------------------------------------- */
@@ -612,7 +615,7 @@ static void intake_status(void *self, MDB_txn *txn, Keyuan__V1__StatusReply *st)
 
     svc_status_add(in->svc, st, "customers",
                    store_count(txn, in->files.customers));
-    svc_status_add(in->svc, st, "events", store_count(txn, in->events));
+    svc_status_add(in->svc, st, "events", hashidx_count(txn, &in->events));
     svc_status_add(in->svc, st, "contact_log",
                    store_count(txn, in->files.contacts));
     svc_status_add(in->svc, st, "merged", store_count(txn, in->files.merges));
@@ -625,7 +628,7 @@ static void intake_dbs(intake_t *in)
 {
     file_db_t *f = &in->files;
 
-    in->events = store_db(in->st, "events");
+    in->events = hashidx_of(in->st, "events", "events_recent");
     f->svc = in->svc;
     f->st = in->st;
     f->keys = &in->keys;
@@ -633,7 +636,7 @@ static void intake_dbs(intake_t *in)
     f->persons = store_db(in->st, "persons");
     f->history = store_db(in->st, "history");
     f->contacts = store_db(in->st, "contacts");
-    f->ident = store_db(in->st, "ident");
+    f->ident = hashidx_of(in->st, "ident", "ident_recent");
     f->owned = store_db(in->st, "customer_idents");
     f->merges = store_db(in->st, "merges");
 }

@@ -4,8 +4,9 @@
 int main(int argc, char **argv)
 {
     static const char *const dbs[] = {
-        "events",   "ident",      "customers",       "persons", "history",
-        "contacts", "quarantine", "customer_idents", "merges",  NULL};
+        "events",     "events_recent",   "ident",   "ident_recent",
+        "customers",  "persons",         "history", "contacts",
+        "quarantine", "customer_idents", "merges",  NULL};
     svc_config_t cfg = {
         .name = "intake",
         .state_dir = "var/intake",
