@@ -7,6 +7,16 @@
  * Never log names, addresses or whole phone numbers: use log_mask_phone().
  * Debug lines are printed only when the level is LOG_DEBUG (--log-level or
  * KEYUAN_LOG_LEVEL).
+ *
+ * Lines are gathered in a buffer in the process and written to stderr
+ * together, whole lines only: a service logs about one line per message,
+ * and a write per line cost more than the message's own work. The buffer
+ * goes out when the service loop is about to wait (svc_run calls
+ * log_flush() before each poll), when it is full, at exit, and at once
+ * after every warn or error line. The price: a process killed hard
+ * (SIGKILL, a crash) loses the debug and info lines of the batch it was
+ * working on; warnings and errors are never held back, and nothing a
+ * service confirmed to anyone depends on a log line.
  */
 #ifndef KEYUAN_LOGGER_H
 #define KEYUAN_LOGGER_H
@@ -14,6 +24,12 @@
 #include <stddef.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* The longest line, newline included: longer ones are cut to fit. */
+#define LOG_LINE_MAX 1024
+
+/* Bytes held in the process before they are written anyway. */
+#define LOG_BUFFER_BYTES 65536
 
 /* Sets the service name printed on every line and the lowest level shown. */
 void log_setup(const char *service, enum log_level level);
@@ -23,6 +39,13 @@ int log_level_parse(const char *s);
 
 void log_write(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Writes the lines held so far to stderr, in one write when it takes them
+ * all. Call it before the process waits for anything. Lines that cannot
+ * be written (stderr closed) are dropped: logging never stops a service.
+ */
+void log_flush(void);
 
 #define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_write(LOG_INFO, __VA_ARGS__)

@@ -185,6 +185,12 @@ uint64_t store_epoch(const store_t *st)
 
 MDB_dbi store_db(const store_t *st, const char *name)
 {
+    /* Callers pass the literals they opened with, and the linker merges
+     * equal literals: comparing pointers first spares the hot paths a
+     * string compare per database per lookup. */
+    for (int i = 0; i < st->ndbs; i++)
+        if (st->names[i] == name)
+            return st->dbis[i];
     for (int i = 0; i < st->ndbs; i++)
         if (strcmp(st->names[i], name) == 0)
             return st->dbis[i];

@@ -9,15 +9,28 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
+/* Sanitizer builds poison arena memory not handed out ("memory" below). */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define arena_poison(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define arena_unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define arena_poison(p, n) ((void)(p), (void)(n))
+#define arena_unpoison(p, n) ((void)(p), (void)(n))
+#endif
+
 #define SVC_MAX_ROUTE 3 /* identity, and REQ's empty delimiter */
 #define SVC_MAX_COUNTERS 48
 #define SVC_MAX_SENDERS 8
-#define SVC_STUCK_MS 60000 /* default for svc_config_t.stuck_ms */
+#define SVC_STUCK_MS 60000    /* default for svc_config_t.stuck_ms */
+#define SVC_PRUNE_IDLE_MS 100 /* see prune_due() */
 
 /* One message read from the ROUTER socket, and what to send back. */
 typedef struct item {
@@ -37,11 +50,27 @@ typedef struct ack_due {
     item_t *last; /* its latest item, for the route */
 } ack_due_t;
 
-/* A block of svc_alloc() memory or a message to free after a reply. */
-typedef struct scrap {
-    struct scrap *next;
-    ProtobufCMessage *msg; /* set for svc_defer_free() entries */
-} scrap_t;
+/* A block of arena memory; see "memory" below. */
+typedef struct chunk {
+    struct chunk *next; /* the arena's other extra chunks */
+    size_t size;        /* bytes in data */
+    size_t used;        /* bytes handed out */
+    max_align_t data[]; /* aligned for any type */
+} chunk_t;
+
+/* Memory handed out by bumping a pointer and taken back all at once. */
+typedef struct arena {
+    chunk_t *first; /* kept from one use to the next */
+    chunk_t *extra; /* added since the last reset, freed by it */
+    chunk_t *cur;   /* the chunk being bumped through */
+    size_t chunk;   /* bytes of a chunk */
+} arena_t;
+
+/* An unpacked message svc_defer_free() frees with the message's memory. */
+typedef struct deferred {
+    struct deferred *next;
+    ProtobufCMessage *msg;
+} deferred_t;
 
 struct svc {
     svc_config_t cfg;
@@ -50,7 +79,12 @@ struct svc {
     void *monitor; /* PAIR: the router's disconnect events (monitor_open) */
     store_t *st;
     outbox_t *ob;
-    scrap_t *scraps;
+    arena_t scratch;         /* svc_alloc(): lives for one message */
+    deferred_t *deferred;    /* messages to free with this message */
+    arena_t unpacked;        /* the batch's messages, unpacked */
+    ProtobufCAllocator pbuf; /* protobuf-c's view of unpacked */
+    int64_t prune_at;        /* monotonic ms: acked entries get a commit
+                                of their own (prune_due); 0: none */
     int64_t started_ms;
     int ncounters;
     struct {
@@ -60,7 +94,11 @@ struct svc {
     item_t items[SVC_BATCH_MAX];
     ack_due_t acks[SVC_MAX_SENDERS];
     int nacks;
-    bool retry; /* a message failed: roll the batch back, run it again */
+    bool retry;      /* a message failed: roll the batch back, run it again */
+    bool end_wrote;  /* ops->batch_end's writes are in this try's txn */
+    peer_state_t up; /* the upstream's link state in this try */
+    bool up_loaded;  /* up was read from the store in this try */
+    bool up_dirty;   /* up changed: write it before the commit */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -76,23 +114,120 @@ bool svc_stopping(void)
     return stop_requested != 0;
 }
 
-/* ---- memory that lives for one message ------------------------------ */
+/* ---- memory ------------------------------------------------------------ */
 
-/* Links a new scrap with size bytes of zeroed memory after it. */
-static scrap_t *scrap_push(svc_t *svc, size_t size)
+/*
+ * A message's reply is built from many small pieces (strings, repeated
+ * fields), and unpacking a message makes as many; all of them die
+ * together, at the end of the message or of the batch. A malloc and a
+ * free each cost more than the handler's own work, so both come from
+ * arenas: a bump of a pointer, and a rewind at the end. In sanitizer
+ * builds memory not handed out is poisoned, so a pointer kept past its
+ * message is still caught.
+ */
+#define SVC_SCRATCH_CHUNK 32768  /* svc_alloc(): a reply's pieces */
+#define SVC_UNPACKED_CHUNK 65536 /* about a hundred unpacked messages */
+#define SVC_ALIGN _Alignof(max_align_t)
+
+static chunk_t *chunk_new(size_t size)
 {
-    scrap_t *s = calloc(1, sizeof *s + size);
+    chunk_t *c;
 
-    if (s == NULL)
+    if (size > SIZE_MAX - sizeof *c)
         abort();
-    s->next = svc->scraps;
-    svc->scraps = s;
-    return s;
+    c = malloc(sizeof *c + size);
+    if (c == NULL)
+        abort();
+    c->next = NULL;
+    c->size = size;
+    c->used = 0;
+    arena_poison(c->data, size);
+    return c;
+}
+
+/* A chunk with room for need bytes, added to the arena when needed. */
+static chunk_t *arena_room(arena_t *a, size_t need)
+{
+    chunk_t *c;
+
+    if (a->first == NULL)
+        a->first = a->cur = chunk_new(a->chunk);
+    if (a->cur->size - a->cur->used >= need)
+        return a->cur;
+    /* A request over a quarter chunk gets a chunk of its own, so that
+     * the space left in the current one is not wasted. */
+    c = chunk_new(need > a->chunk / 4 ? need : a->chunk);
+    c->next = a->extra;
+    a->extra = c;
+    if (need <= a->chunk / 4)
+        a->cur = c;
+    return c;
+}
+
+/* size bytes, aligned for any type, not zeroed. Aborts without memory. */
+static void *arena_alloc(arena_t *a, size_t size)
+{
+    size_t need = size ? size : 1;
+    chunk_t *c;
+    void *p;
+
+    if (need > SIZE_MAX - SVC_ALIGN)
+        abort();
+    need = (need + SVC_ALIGN - 1) / SVC_ALIGN * SVC_ALIGN;
+    c = arena_room(a, need);
+    p = (char *)c->data + c->used;
+    c->used += need;
+    arena_unpoison(p, size);
+    return p;
+}
+
+/* Takes back everything: frees the extra chunks, rewinds the first. */
+static void arena_reset(arena_t *a)
+{
+    while (a->extra) {
+        chunk_t *c = a->extra;
+
+        a->extra = c->next;
+        free(c);
+    }
+    if (a->first) {
+        arena_poison(a->first->data, a->first->used);
+        a->first->used = 0;
+    }
+    a->cur = a->first;
+}
+
+static void arena_free(arena_t *a)
+{
+    arena_reset(a);
+    free(a->first);
+    a->first = a->cur = NULL;
+}
+
+/* protobuf-c's allocator over the unpacked arena. */
+static void *unpacked_alloc(void *data, size_t size)
+{
+    return arena_alloc(data, size);
+}
+
+/* Nothing: the arena is reset once the batch is answered. */
+static void unpacked_free(void *data, void *ptr)
+{
+    (void)data, (void)ptr;
+}
+
+static void arenas_init(svc_t *svc)
+{
+    svc->scratch.chunk = SVC_SCRATCH_CHUNK;
+    svc->unpacked.chunk = SVC_UNPACKED_CHUNK;
+    svc->pbuf.alloc = unpacked_alloc;
+    svc->pbuf.free = unpacked_free;
+    svc->pbuf.allocator_data = &svc->unpacked;
 }
 
 void *svc_alloc(svc_t *svc, size_t size)
 {
-    return scrap_push(svc, size) + 1;
+    return memset(arena_alloc(&svc->scratch, size), 0, size);
 }
 
 char *svc_strdup(svc_t *svc, const char *s)
@@ -124,19 +259,21 @@ char *svc_printf(svc_t *svc, const char *fmt, ...)
 
 void svc_defer_free(svc_t *svc, ProtobufCMessage *msg)
 {
-    scrap_push(svc, 0)->msg = msg;
+    deferred_t *d = svc_alloc(svc, sizeof *d);
+
+    d->msg = msg;
+    d->next = svc->deferred;
+    svc->deferred = d;
 }
 
-static void scraps_free(svc_t *svc)
+/* Ends the current message's memory: frees what was deferred and takes
+ * back what svc_alloc() gave. */
+static void message_end(svc_t *svc)
 {
-    while (svc->scraps) {
-        scrap_t *s = svc->scraps;
-
-        svc->scraps = s->next;
-        if (s->msg)
-            protobuf_c_message_free_unpacked(s->msg, NULL);
-        free(s);
-    }
+    for (deferred_t *d = svc->deferred; d; d = d->next)
+        protobuf_c_message_free_unpacked(d->msg, NULL);
+    svc->deferred = NULL;
+    arena_reset(&svc->scratch);
 }
 
 /* ---- counters --------------------------------------------------------- */
@@ -302,6 +439,7 @@ svc_t *svc_new(const svc_config_t *cfg, int *err)
         return NULL;
     }
     svc->cfg = *cfg;
+    arenas_init(svc);
     svc->started_ms = clock_now_ms();
     svc->zctx = zmq_ctx_new();
     svc->st = store_open(cfg->state_dir, cfg->dbs, cfg->map_mb, err);
@@ -339,7 +477,9 @@ void svc_destroy(svc_t **sp)
     store_destroy(&svc->st);
     if (svc->zctx)
         zmq_ctx_term(svc->zctx);
-    scraps_free(svc);
+    message_end(svc);
+    arena_free(&svc->scratch);
+    arena_free(&svc->unpacked);
     free(svc);
     *sp = NULL;
 }
@@ -367,8 +507,7 @@ static void item_clear(item_t *it)
     for (int i = 0; i < it->nroute; i++)
         zmq_msg_close(&it->route[i]);
     it->nroute = 0;
-    wire_free(it->msg);
-    it->msg = NULL;
+    it->msg = NULL; /* in the unpacked arena, reset with the batch */
     free(it->out);
     it->out = NULL;
 }
@@ -398,7 +537,8 @@ static int item_read(svc_t *svc, item_t *it, int flags)
             zmq_msg_close(&part);
             continue;
         }
-        it->msg = wire_unpack(zmq_msg_data(&part), zmq_msg_size(&part));
+        it->msg = keyuan__v1__envelope__unpack(&svc->pbuf, zmq_msg_size(&part),
+                                               zmq_msg_data(&part));
         if (it->msg == NULL)
             log_warn("event=undecodable_message bytes=%zu",
                      zmq_msg_size(&part));
@@ -432,7 +572,7 @@ static void pack_reply(svc_t *svc, item_t *it, Envelope *reply)
     it->out = wire_pack(&reply->base, &it->out_len);
     if (it->out == NULL)
         abort();
-    scraps_free(svc);
+    message_end(svc);
 }
 
 static void answer_status(svc_t *svc, const svc_ops_t *ops, void *self,
@@ -511,7 +651,7 @@ static void item_failed(svc_t *svc, item_t *it, int rc)
               err_str(rc));
     it->failed = true;
     svc->retry = true;
-    scraps_free(svc);
+    message_end(svc);
 }
 
 /* Runs a request in the batch's transaction and packs its reply. */
@@ -561,24 +701,50 @@ static void ack_note(svc_t *svc, item_t *it, uint64_t seq)
     svc->acks[i].last = it;
 }
 
+/*
+ * Link messages come from the one upstream service (apply_link_checked),
+ * and a batch holds hundreds of them: its "last applied" record is read
+ * once per try and written once, before the commit (upstream_save),
+ * rather than read and written for every message.
+ */
+static int upstream_load(svc_t *svc, MDB_txn *txn)
+{
+    int rc;
+
+    if (svc->up_loaded)
+        return KY_OK;
+    rc = peer_load(svc->st, txn, svc->cfg.upstream, &svc->up);
+    svc->up_loaded = rc == 0;
+    return rc;
+}
+
+static int upstream_save(svc_t *svc, MDB_txn *txn)
+{
+    if (!svc->up_dirty)
+        return KY_OK;
+    return peer_save(svc->st, txn, svc->cfg.upstream, &svc->up);
+}
+
 /* Applies a link message once, in order, and notes the ack it earns. */
 static void apply_link(svc_t *svc, const svc_ops_t *ops, void *self,
                        MDB_txn *txn, item_t *it)
 {
     Envelope reply = KEYUAN__V1__ENVELOPE__INIT;
     enum peer_verdict verdict;
-    uint64_t last;
-    int rc = peer_check(svc->st, txn, it->msg, &verdict, &last);
+    uint64_t last = 0;
+    int rc = upstream_load(svc, txn);
 
+    if (rc == 0)
+        verdict = peer_judge(&svc->up, it->msg, &last);
     if (rc == 0 && verdict == PEER_APPLY) {
         rc = ops->handle(self, txn, it->msg, &reply);
-        if (rc == 0)
-            rc = peer_record(svc->st, txn, it->msg);
-        scraps_free(svc);
+        message_end(svc);
         if (rc) {
             item_failed(svc, it, rc); /* not acked: it comes again */
             return;
         }
+        peer_applied(&svc->up, it->msg);
+        svc->up_dirty = true;
         svc_count(svc, "link_applied", 1);
         last = it->msg->seq;
     } else if (rc == 0 && verdict == PEER_REPEAT) {
@@ -672,6 +838,28 @@ static void send_ack(svc_t *svc, ack_due_t *a)
         item_send(svc, it);
 }
 
+/*
+ * Runs ops->batch_end in a transaction nested in the batch's. Nested
+ * transactions cost a large allocation and a merge: fine once per batch,
+ * and a failure then undoes only the service's own writes.
+ */
+static void batch_end(svc_t *svc, const svc_ops_t *ops, void *self,
+                      MDB_txn *txn)
+{
+    MDB_txn *child;
+    int rc;
+
+    if (ops->batch_end == NULL || store_begin(svc->st, txn, false, &child))
+        return;
+    rc = ops->batch_end(self, child);
+    if (rc) {
+        log_error("event=batch_end_failed err=\"%s\"", err_str(rc));
+        mdb_txn_abort(child);
+        return;
+    }
+    svc->end_wrote = store_commit(child) == 0;
+}
+
 /* One try at the batch: every message in one transaction. Returns 0,
  * KY_EAGAIN when a message failed (the transaction is rolled back), or
  * the store error that stopped the commit. */
@@ -684,12 +872,18 @@ static int batch_try(svc_t *svc, const svc_ops_t *ops, void *self, int n)
         return rc;
     svc->nacks = 0;
     svc->retry = false;
+    svc->end_wrote = false;
+    svc->up_loaded = svc->up_dirty = false;
     if (svc->ob && outbox_needs_prune(svc->ob))
         rc = outbox_prune(svc->ob, txn);
     if (rc == 0)
         batch_apply(svc, ops, self, txn, n);
     if (rc == 0 && svc->retry)
         rc = KY_EAGAIN;
+    if (rc == 0)
+        rc = upstream_save(svc, txn);
+    if (rc == 0)
+        batch_end(svc, ops, self, txn);
     return rc ? (mdb_txn_abort(txn), rc) : store_commit(txn);
 }
 
@@ -722,6 +916,8 @@ static int batch_run(svc_t *svc, const svc_ops_t *ops, void *self, int n)
             break;
         batch_forget(svc, n);
     }
+    if (ops->batch_done)
+        ops->batch_done(self, rc == 0 && svc->end_wrote);
     if (rc == 0) {
         svc_count(svc, "batches", 1);
         for (int i = 0; i < n; i++)
@@ -732,6 +928,7 @@ static int batch_run(svc_t *svc, const svc_ops_t *ops, void *self, int n)
     }
     for (int i = 0; i < n; i++)
         item_clear(&svc->items[i]);
+    arena_reset(&svc->unpacked);
     return rc;
 }
 
@@ -749,13 +946,39 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * Acked outbox entries are deleted in the next batch's transaction. A
+ * transaction just for them costs a commit and its fsyncs, and under load
+ * acks arrive between any two batches: with a commit each, services did
+ * twice the commits they needed. So an ack alone gets its commit only
+ * after SVC_PRUNE_IDLE_MS without a batch to ride along with.
+ */
+static bool prune_due(svc_t *svc)
+{
+    int64_t now;
+
+    if (svc->ob == NULL || !outbox_needs_prune(svc->ob)) {
+        svc->prune_at = 0;
+        return false;
+    }
+    now = clock_mono_ms();
+    if (svc->prune_at == 0)
+        svc->prune_at = now + SVC_PRUNE_IDLE_MS;
+    return now >= svc->prune_at;
+}
+
 static long poll_timeout(svc_t *svc, int64_t tick_ms)
 {
     int64_t t = tick_ms >= 0 && tick_ms < 1000 ? tick_ms : 1000;
     int64_t ob = svc->ob ? outbox_wait_ms(svc->ob) : -1;
+    int64_t prune;
 
     if (ob >= 0 && ob < t)
         t = ob;
+    prune_due(svc); /* forgets a deadline the last batch made moot */
+    prune = svc->prune_at ? svc->prune_at - clock_mono_ms() : -1;
+    if (svc->prune_at && prune < t)
+        t = prune > 0 ? prune : 0;
     return (long)t;
 }
 
@@ -777,6 +1000,9 @@ int svc_run(svc_t *svc, const svc_ops_t *ops, void *self)
     while (!stop_requested) {
         int n;
 
+        /* The batch is answered and the tick done: before waiting, write
+         * out the log lines they made (logger.h). */
+        log_flush();
         if (zmq_poll(items, nitems, poll_timeout(svc, tick_ms)) < 0 &&
             zmq_errno() != EINTR) {
             rc = KY_EZMQ;
@@ -786,7 +1012,7 @@ int svc_run(svc_t *svc, const svc_ops_t *ops, void *self)
             outbox_read_acks(svc->ob);
         monitor_read(svc);
         n = batch_read(svc);
-        if (n > 0 || (svc->ob && outbox_needs_prune(svc->ob)))
+        if (n > 0 || prune_due(svc))
             if (batch_run(svc, ops, self, n) != 0)
                 log_error("event=batch_failed messages=%d", n);
         if (ops->tick)
@@ -795,6 +1021,7 @@ int svc_run(svc_t *svc, const svc_ops_t *ops, void *self)
             outbox_pump(svc->ob);
     }
     log_info("event=stopping reason=signal");
+    log_flush();
     return rc;
 }
 

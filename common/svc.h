@@ -68,6 +68,23 @@ typedef struct svc_ops {
 
     /* Optional: adds the service's numbers with svc_status_add(). */
     void (*status)(void *self, MDB_txn *txn, Keyuan__V1__StatusReply *st);
+
+    /*
+     * Optional: writes the service holds until a write transaction comes
+     * along anyway, so that they cost no commit of their own. Runs at most
+     * once per batch, after its messages and just before its commit, in a
+     * transaction nested in the batch's: when it returns a negative code
+     * only its own writes are undone. Until batch_done says they are
+     * durable, the service must still hold what it wrote.
+     */
+    int (*batch_end)(void *self, MDB_txn *txn);
+
+    /*
+     * Optional: told once per batch, after its commit, whether what
+     * batch_end wrote is now durable (false: the batch or batch_end
+     * failed, and nothing of batch_end's survived).
+     */
+    void (*batch_done)(void *self, bool durable);
 } svc_ops_t;
 
 /*

@@ -1,7 +1,10 @@
 /*
  * test_svc.c - the service loop's batch, with a handler that fails on
  * purpose: the other messages of the batch still commit, the failed one is
- * answered "internal", and none of its writes survive.
+ * answered "internal", and none of its writes survive. Then, on the same
+ * running service, the memory svc_alloc() hands out: zeroed, aligned and
+ * apart, message after message, and deferred frees happen (the sanitizer
+ * build's leak check sees it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,22 +26,90 @@
 typedef struct fixture {
     svc_t *svc;
     pthread_t thread;
-    int handled; /* handle() calls, retries included */
+    bool running; /* thread runs svc_run */
+    void *sock;   /* DEALER connected to the service */
+    char dir[32]; /* its state directory */
+    int handled;  /* handle() calls, retries included */
+    int dirty;    /* svc_alloc() blocks that were not zeroed */
+    int askew;    /* blocks not aligned for any type */
+    int trampled; /* blocks another block wrote over */
 } fixture_t;
+
+static fixture_t fx;
+
+#define ARENA_ROUNDS 8
+#define ARENA_SIZES 10
+#define ARENA_BLOCKS (ARENA_ROUNDS * ARENA_SIZES)
+
+/* Sizes around the arena's limits: none, tiny, a chunk's quarter, more. */
+static const size_t arena_sizes[ARENA_SIZES] = {
+    0, 1, 7, 16, 33, 1000, 8192, 8193, 40000, 200000};
+
+/* Checks one fresh block and fills it with its own mark. */
+static void arena_check(fixture_t *f, unsigned char *p, size_t size, int mark)
+{
+    for (size_t i = 0; i < size; i++)
+        if (p[i] != 0) {
+            f->dirty++;
+            break;
+        }
+    if ((uintptr_t)p % _Alignof(max_align_t) != 0)
+        f->askew++;
+    memset(p, mark, size);
+}
+
+/* Frees an unpacked message at the end of this one (svc_defer_free). */
+static void arena_defer(fixture_t *f)
+{
+    Envelope env = KEYUAN__V1__ENVELOPE__INIT;
+    uint8_t *buf;
+    size_t len;
+
+    env.request_id = 7;
+    buf = wire_pack(&env.base, &len);
+    svc_defer_free(f->svc, &wire_unpack(buf, len)->base);
+    free(buf);
+}
+
+/* Takes blocks of every size, then checks none wrote over another. */
+static int handle_arena(fixture_t *f, Envelope *reply)
+{
+    unsigned char *blocks[ARENA_BLOCKS];
+
+    for (int i = 0; i < ARENA_BLOCKS; i++) {
+        size_t size = arena_sizes[i % ARENA_SIZES];
+
+        blocks[i] = svc_alloc(f->svc, size);
+        arena_check(f, blocks[i], size, i % 255 + 1);
+    }
+    for (int i = 0; i < ARENA_BLOCKS; i++) {
+        size_t size = arena_sizes[i % ARENA_SIZES];
+
+        if (size &&
+            (blocks[i][0] != i % 255 + 1 || blocks[i][size - 1] != i % 255 + 1))
+            f->trampled++;
+    }
+    arena_defer(f);
+    svc_reply(f->svc, reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_ACCEPTED,
+              NULL, NULL, svc_printf(f->svc, "blocks=%d", ARENA_BLOCKS));
+    return KY_OK;
+}
 
 /* Writes the lead's source as a key, then fails for source "bad". */
 static int handle(void *self, MDB_txn *txn, const Envelope *msg,
                   Envelope *reply)
 {
-    fixture_t *fx = self;
-    store_t *st = svc_store(fx->svc);
+    fixture_t *f = self;
+    store_t *st = svc_store(f->svc);
     const char *src = msg->lead->source;
 
-    fx->handled++;
+    if (strcmp(src, "arena") == 0)
+        return handle_arena(f, reply);
+    f->handled++;
     store_put(txn, store_db(st, "seen"), src, strlen(src), "1", 1, 0);
     if (strcmp(src, "bad") == 0)
         return KY_ESTORE;
-    svc_reply(fx->svc, reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_ACCEPTED,
+    svc_reply(f->svc, reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_ACCEPTED,
               NULL, NULL, NULL);
     return KY_OK;
 }
@@ -46,9 +117,9 @@ static int handle(void *self, MDB_txn *txn, const Envelope *msg,
 static void *run(void *arg)
 {
     static const svc_ops_t ops = {.handle = handle};
-    fixture_t *fx = arg;
+    fixture_t *f = arg;
 
-    svc_run(fx->svc, &ops, fx);
+    svc_run(f->svc, &ops, f);
     return NULL;
 }
 
@@ -80,9 +151,9 @@ static Envelope *receive(void *sock)
     return n > 0 ? wire_unpack((uint8_t *)buf, (size_t)n) : NULL;
 }
 
-static bool seen(fixture_t *fx, const char *key)
+static bool seen(fixture_t *f, const char *key)
 {
-    store_t *st = svc_store(fx->svc);
+    store_t *st = svc_store(f->svc);
     MDB_txn *txn;
     MDB_val v;
     int rc;
@@ -93,35 +164,38 @@ static bool seen(fixture_t *fx, const char *key)
     return rc == 0;
 }
 
+/*
+ * The service runs from the first test to the group's teardown: svc_run
+ * stops on SIGTERM, once per process.
+ */
 static void test_failed_message_leaves_the_batch(void **state)
 {
     static const char *const dbs[] = {"seen", NULL};
-    char dir[] = "/tmp/keyuan-svc-XXXXXX", cmd[64];
     svc_config_t cfg = {.name = "test",
                         .bind = "inproc://svc-test",
                         .dbs = dbs,
                         .map_mb = 16,
                         .stuck_ms = 60000};
-    fixture_t fx = {0};
     const char *sources[3] = {"one", "bad", "two"};
-    void *sock;
     int err;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    cfg.state_dir = dir;
+    snprintf(fx.dir, sizeof fx.dir, "/tmp/keyuan-svc-XXXXXX");
+    assert_non_null(mkdtemp(fx.dir));
+    cfg.state_dir = fx.dir;
     fx.svc = svc_new(&cfg, &err);
     assert_non_null(fx.svc);
-    sock = zmq_socket(svc_zctx(fx.svc), ZMQ_DEALER);
-    assert_int_equal(zmq_connect(sock, cfg.bind), 0);
+    fx.sock = zmq_socket(svc_zctx(fx.svc), ZMQ_DEALER);
+    assert_int_equal(zmq_connect(fx.sock, cfg.bind), 0);
 
     /* Queued before the loop runs, so that they arrive as one batch. */
     for (int i = 0; i < 3; i++)
-        send_lead(sock, (uint64_t)i + 1, sources[i]);
+        send_lead(fx.sock, (uint64_t)i + 1, sources[i]);
     assert_int_equal(pthread_create(&fx.thread, NULL, run, &fx), 0);
+    fx.running = true;
 
     for (int i = 0; i < 3; i++) {
-        Envelope *r = receive(sock);
+        Envelope *r = receive(fx.sock);
 
         assert_non_null(r);
         if (r->request_id == 2)
@@ -135,20 +209,66 @@ static void test_failed_message_leaves_the_batch(void **state)
     assert_true(seen(&fx, "two"));
     assert_false(seen(&fx, "bad")); /* its write was rolled back */
     assert_true(fx.handled >= 4);   /* the batch ran again without it */
+}
 
-    raise(SIGTERM); /* svc_run's handler: the loop ends within a second */
-    pthread_join(fx.thread, NULL);
-    zmq_close(sock);
+/* Expects the replies to n "arena" messages. */
+static void expect_arena_replies(int n)
+{
+    for (int i = 0; i < n; i++) {
+        Envelope *r = receive(fx.sock);
+
+        assert_non_null(r);
+        assert_int_equal(r->reply->status,
+                         KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_ACCEPTED);
+        assert_string_equal(r->reply->message, "blocks=80");
+        wire_free(r);
+    }
+}
+
+static void test_memory_is_fresh_for_every_message(void **state)
+{
+    (void)state;
+    assert_true(fx.running); /* the service of the first test */
+
+    /* One by one: each message reuses what the last one wrote on. */
+    for (int i = 0; i < 4; i++) {
+        send_lead(fx.sock, 100 + (uint64_t)i, "arena");
+        expect_arena_replies(1);
+    }
+    /* And several in one batch. */
+    for (int i = 0; i < 3; i++)
+        send_lead(fx.sock, 200 + (uint64_t)i, "arena");
+    expect_arena_replies(3);
+
+    assert_int_equal(fx.dirty, 0);
+    assert_int_equal(fx.askew, 0);
+    assert_int_equal(fx.trampled, 0);
+}
+
+static int stop_service(void **state)
+{
+    char cmd[64];
+
+    (void)state;
+    if (fx.svc == NULL)
+        return 0;
+    if (fx.running) {
+        raise(SIGTERM); /* svc_run's handler: the loop ends within a second */
+        pthread_join(fx.thread, NULL);
+    }
+    if (fx.sock)
+        zmq_close(fx.sock);
     svc_destroy(&fx.svc);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", fx.dir);
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failed_message_leaves_the_batch),
+        cmocka_unit_test(test_memory_is_fresh_for_every_message),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, stop_service);
 }
