@@ -112,11 +112,32 @@ int notify_job_get(const notify_db_t *db, MDB_txn *txn, uint64_t reminder_id,
     return rc;
 }
 
-static void count_name(char *out, size_t len, enum notify_kind kind,
-                       enum notify_bucket bucket)
+/*
+ * The meta counter of kind's jobs in bucket ("jobs.file.pending"): from a
+ * table, as every job's change of state updates two of them; out (len
+ * bytes) is used only for values no job can have.
+ */
+static const char *count_name(char *out, size_t len, enum notify_kind kind,
+                              enum notify_bucket bucket)
 {
+#define COUNT_NAMES(k)                                                         \
+    {                                                                          \
+        "jobs." k ".pending", "jobs." k ".retrying", "jobs." k ".delivered",   \
+            "jobs." k ".dead"                                                  \
+    }
+    static const char *const names[NOTIFY_KIND_COUNT][NOTIFY_B_COUNT] = {
+        [NOTIFY_KIND_NONE] = COUNT_NAMES("none"),
+        [NOTIFY_KIND_FILE] = COUNT_NAMES("file"),
+        [NOTIFY_KIND_STDOUT] = COUNT_NAMES("stdout"),
+        [NOTIFY_KIND_WEBHOOK] = COUNT_NAMES("webhook"),
+    };
+#undef COUNT_NAMES
+
+    if ((unsigned)kind < NOTIFY_KIND_COUNT && (unsigned)bucket < NOTIFY_B_COUNT)
+        return names[kind][bucket];
     snprintf(out, len, "jobs.%s.%s", notify_kind_name(kind),
              notify_bucket_name(bucket));
+    return out;
 }
 
 int notify_job_count(const notify_db_t *db, MDB_txn *txn, enum notify_kind kind,
@@ -124,26 +145,25 @@ int notify_job_count(const notify_db_t *db, MDB_txn *txn, enum notify_kind kind,
 {
     char name[48];
 
-    count_name(name, sizeof name, kind, bucket);
-    return store_meta_get(db->st, txn, name, value);
+    return store_meta_get(db->st, txn,
+                          count_name(name, sizeof name, kind, bucket), value);
 }
 
 static int count_add(const notify_db_t *db, MDB_txn *txn, enum notify_kind kind,
                      enum notify_bucket bucket, int delta)
 {
     char name[48];
+    const char *key = count_name(name, sizeof name, kind, bucket);
     uint64_t v;
-    int rc;
+    int rc = store_meta_get(db->st, txn, key, &v);
 
-    count_name(name, sizeof name, kind, bucket);
-    rc = store_meta_get(db->st, txn, name, &v);
     if (rc)
         return rc;
     if (delta < 0 && v < (uint64_t)-delta)
         v = 0; /* never wrap: a counter is a number to read, not a ledger */
     else
         v += (uint64_t)(int64_t)delta;
-    return store_meta_put(db->st, txn, name, v);
+    return store_meta_put(db->st, txn, key, v);
 }
 
 /* Moves the due entry of a job from old's time to job's (if pending). */

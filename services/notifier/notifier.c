@@ -284,13 +284,24 @@ static void notify_status(void *self, MDB_txn *txn, Keyuan__V1__StatusReply *st)
 
 static int64_t notify_tick_cb(void *self)
 {
-    return notify_tick(self);
+    return notify_tick_deferred(self);
+}
+
+static int notify_batch_end(void *self, MDB_txn *txn)
+{
+    return notify_settle(self, txn);
+}
+
+static void notify_batch_done(void *self, bool durable)
+{
+    notify_settled(self, durable);
 }
 
 int notify_run(const svc_config_t *scfg, const notify_config_t *ncfg)
 {
     svc_config_t cfg = *scfg;
-    svc_ops_t ops = {notify_handle, notify_tick_cb, notify_status};
+    svc_ops_t ops = {notify_handle, notify_tick_cb, notify_status,
+                     notify_batch_end, notify_batch_done};
     notify_t *n = NULL;
     int err = KY_OK;
     svc_t *svc;
@@ -305,6 +316,7 @@ int notify_run(const svc_config_t *scfg, const notify_config_t *ncfg)
     log_info("event=routes count=%d", n->routes.n);
     err = svc_run(svc, &ops, n);
     notify_drain(n, NOTIFY_DRAIN_MS);
+    notify_commit(n); /* what the last tick delivered */
 
 done:
     if (err)

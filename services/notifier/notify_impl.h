@@ -28,6 +28,7 @@ struct notify {
     bool curl_ready;            /* curl_global_init ran */
     notify_outcome_t *outcomes; /* finished attempts awaiting a commit */
     int noutcomes, outcomes_cap;
+    int handed;      /* outcomes notify_settle() wrote in a batch's txn */
     uint64_t *batch; /* reminder ids of the sink batch */
     int nbatch, batch_cap;
     notify_sink_state_t sinks[NOTIFY_MAX_ROUTES]; /* by channel */
@@ -49,6 +50,34 @@ int notify_outcome_push(notify_t *n, const notify_outcome_t *o);
  * transaction. The queue is emptied either way.
  */
 int notify_commit(notify_t *n);
+
+/*
+ * How long delivered lines may wait for a batch's transaction to settle
+ * them (notify_settle) before the tick commits them itself.
+ */
+#define NOTIFY_SETTLE_MS 5
+
+/*
+ * The service's tick. Under load a batch of new reminders commits every
+ * few milliseconds; settling what the last tick delivered in that batch's
+ * transaction (svc's batch_end) saves a commit and its fsyncs per round.
+ * So this is notify_tick without the final commit: it first commits what
+ * no batch took since the last tick, then delivers, and leaves the new
+ * outcomes queued, asking to run again within NOTIFY_SETTLE_MS.
+ */
+int64_t notify_tick_deferred(notify_t *n);
+
+/*
+ * svc's batch_end: settles the queued outcomes and dirty sink offsets in
+ * txn, keeping them queued until notify_settled(). Returns 0 or an error.
+ */
+int notify_settle(notify_t *n, MDB_txn *txn);
+
+/*
+ * svc's batch_done: drops what notify_settle() wrote once it is durable;
+ * otherwise it stays queued for the next tick.
+ */
+void notify_settled(notify_t *n, bool durable);
 
 /* Makes file sink ch agree with its committed size (see notify_recover). */
 int notify_sink_reconcile(notify_t *n, uint8_t ch, int fd, uint64_t *size);

@@ -29,6 +29,8 @@ typedef struct sched {
     store_t *st;         /* svc's store, borrowed */
     outbox_t *ob;        /* link to the notifier; NULL when none */
     sched_rules_t rules; /* how follow-ups are planned */
+    int fired_unlogged;  /* fired by handle() since the last tick's log
+                            line (a batch run again counts twice) */
 } sched_t;
 
 /* ---- options ------------------------------------------------------------ */
@@ -73,10 +75,17 @@ int sched_rules_init(sched_rules_t *rules, const sched_options_t *opt)
 
 /* ---- handle ------------------------------------------------------------- */
 
+/*
+ * Plans from one grade result, then fires what is due already (a new
+ * customer's speed-to-lead reminder, without delay) in the same
+ * transaction: firing it in the tick's own commit wrote the pages this
+ * one had just written a second time, and cost a second fsync.
+ */
 static int on_grade(sched_t *s, MDB_txn *txn, const Envelope *msg)
 {
-    int rc =
-        sched_plan_grade(s->st, txn, &s->rules, msg->grade, clock_now_ms());
+    int fired = 0;
+    int rc = sched_apply_grade(s->st, txn, s->ob, &s->rules, msg->grade,
+                               clock_now_ms(), &fired);
 
     /* Sending it again cannot fix it: ack it, skip it, say so. */
     if (rc == KY_EINVAL) {
@@ -85,8 +94,10 @@ static int on_grade(sched_t *s, MDB_txn *txn, const Envelope *msg)
         svc_count(s->svc, "grades_skipped", 1);
         return KY_OK;
     }
-    if (rc == 0)
+    if (rc == 0) {
         svc_count(s->svc, "grades_applied", 1);
+        s->fired_unlogged += fired;
+    }
     return rc;
 }
 
@@ -189,9 +200,10 @@ static int64_t sched_tick(void *self)
         log_error("event=fire_failed err=\"%s\"", err_str(rc));
         return SCHED_TICK_MAX_MS;
     }
-    if (fired > 0)
-        log_info("event=reminders_fired count=%d sent=%s", fired,
-                 s->ob ? "outbox" : "none");
+    if (fired + s->fired_unlogged > 0)
+        log_info("event=reminders_fired count=%d sent=%s",
+                 fired + s->fired_unlogged, s->ob ? "outbox" : "none");
+    s->fired_unlogged = 0;
     if (fired == SCHED_FIRE_BATCH)
         return 0; /* more may be due right now */
     return next < 0 ? SCHED_TICK_MAX_MS : tick_wait(next, now);

@@ -164,28 +164,36 @@ int sched_customer_each(store_t *st, MDB_txn *txn, uint64_t customer,
 /* ---- planning and cancelling -------------------------------------------- */
 
 /*
- * Stores r as a new pending follow-up: gives it an id and indexes it by
- * due time, by customer, and as the customer's pending one of its kind.
+ * A new customer's speed-to-lead reminder is mostly due at once: planned,
+ * then fired by sched_fire_due in the same transaction, its due and plans
+ * entries are written only to be deleted again and its record read back.
+ * sched_apply_grade() holds it instead: it gets its id and customer entry
+ * as planned, and, once the rest of the grade is planned, it is either
+ * fired straight away (when it is due and first in line, as the due index
+ * would have had it) or stored as pending like any other (hold_settle).
  */
-static int plan_insert(store_t *st, MDB_txn *txn, reminder_t *r)
+typedef struct held {
+    bool on;                          /* apply_grade may hold one */
+    bool holding;                     /* r is held: neither fired nor due */
+    reminder_t r;                     /* the held reminder */
+    Google__Protobuf__Timestamp due;  /* r.due_at */
+    Google__Protobuf__Timestamp when; /* r.fired_at, when fired at once */
+    char text[96];                    /* r.text */
+} held_t;
+
+/*
+ * The part of planning r that firing keeps: an id, the customer's entry
+ * and the total. plan_index() makes it pending.
+ */
+static int plan_begin(store_t *st, MDB_txn *txn, reminder_t *r)
 {
-    uint8_t kd[16], kc[16], kp[9], id[8];
+    uint8_t kc[16];
     int rc = store_next_id(st, txn, &r->reminder_id);
 
     if (rc)
         return rc;
-    key_due(kd, wire_ts_ms(r->due_at), r->reminder_id);
     key_customer(kc, r->customer_id, r->reminder_id);
-    key_plan(kp, r->customer_id, r->kind);
-    wire_put_u64(id, r->reminder_id);
-
-    rc = followup_put(st, txn, r);
-    if (rc == 0)
-        rc = store_put(txn, store_db(st, "due"), kd, 16, "", 0, 0);
-    if (rc == 0)
-        rc = store_put(txn, store_db(st, "by_customer"), kc, 16, "", 0, 0);
-    if (rc == 0)
-        rc = store_put(txn, store_db(st, "plans"), kp, 9, id, 8, 0);
+    rc = store_put(txn, store_db(st, "by_customer"), kc, 16, "", 0, 0);
     if (rc == 0)
         rc = meta_add(st, txn, "sched_planned", 1);
     if (rc == 0)
@@ -195,6 +203,34 @@ static int plan_insert(store_t *st, MDB_txn *txn, reminder_t *r)
                   (unsigned long long)r->customer_id, (int)r->kind,
                   (long long)wire_ts_ms(r->due_at), r->cycle);
     return rc;
+}
+
+/* Stores r, begun by plan_begin(), as pending: record, due and plans. */
+static int plan_index(store_t *st, MDB_txn *txn, const reminder_t *r)
+{
+    uint8_t kd[16], kp[9], id[8];
+    int rc;
+
+    key_due(kd, wire_ts_ms(r->due_at), r->reminder_id);
+    key_plan(kp, r->customer_id, r->kind);
+    wire_put_u64(id, r->reminder_id);
+    rc = followup_put(st, txn, r);
+    if (rc == 0)
+        rc = store_put(txn, store_db(st, "due"), kd, 16, "", 0, 0);
+    if (rc == 0)
+        rc = store_put(txn, store_db(st, "plans"), kp, 9, id, 8, 0);
+    return rc;
+}
+
+/*
+ * Stores r as a new pending follow-up: gives it an id and indexes it by
+ * due time, by customer, and as the customer's pending one of its kind.
+ */
+static int plan_insert(store_t *st, MDB_txn *txn, reminder_t *r)
+{
+    int rc = plan_begin(st, txn, r);
+
+    return rc ? rc : plan_index(st, txn, r);
 }
 
 /* Deletes pending follow-up r everywhere, as if it was never planned. */
@@ -361,9 +397,22 @@ static void speed_text(char *out, size_t len, int64_t s)
         snprintf(out, len, "新客户 %lld 秒内首次联系", (long long)s);
 }
 
+/* Holds r in h (see held_t): planned, but neither fired nor due yet. */
+static int plan_hold(store_t *st, MDB_txn *txn, held_t *h, const reminder_t *r)
+{
+    h->r = *r;
+    h->due = *r->due_at;
+    h->r.due_at = &h->due;
+    snprintf(h->text, sizeof h->text, "%s", r->text);
+    h->r.text = h->text;
+    h->holding = true;
+    return plan_begin(st, txn, &h->r);
+}
+
 static int plan_speed_to_lead(store_t *st, MDB_txn *txn,
                               const sched_rules_t *rules,
-                              const Keyuan__V1__GradeResult *gr, int64_t now_ms)
+                              const Keyuan__V1__GradeResult *gr, int64_t now_ms,
+                              held_t *h)
 {
     int64_t base = wire_ts_ms(gr->created_at);
     Google__Protobuf__Timestamp due_ts;
@@ -383,7 +432,7 @@ static int plan_speed_to_lead(store_t *st, MDB_txn *txn,
               sched_hours_shift(&rules->hours, base));
     speed_text(text, sizeof text, rules->speed_to_lead_ms / 1000);
     r.text = text;
-    return plan_insert(st, txn, &r);
+    return h && h->on ? plan_hold(st, txn, h, &r) : plan_insert(st, txn, &r);
 }
 
 /* ---- cadence ------------------------------------------------------------ */
@@ -494,8 +543,9 @@ static int plan_next_step(store_t *st, MDB_txn *txn, const sched_rules_t *rules,
 
 /* ---- a grade result ----------------------------------------------------- */
 
-int sched_plan_grade(store_t *st, MDB_txn *txn, const sched_rules_t *rules,
-                     const Keyuan__V1__GradeResult *gr, int64_t now_ms)
+static int plan_grade(store_t *st, MDB_txn *txn, const sched_rules_t *rules,
+                      const Keyuan__V1__GradeResult *gr, int64_t now_ms,
+                      held_t *h)
 {
     int rc = KY_OK;
 
@@ -522,7 +572,7 @@ int sched_plan_grade(store_t *st, MDB_txn *txn, const sched_rules_t *rules,
         return plan_cancel(st, txn, gr->customer_id, KIND_CADENCE);
     }
     if (gr->is_new)
-        rc = plan_speed_to_lead(st, txn, rules, gr, now_ms);
+        rc = plan_speed_to_lead(st, txn, rules, gr, now_ms, h);
     /* A contact logged by the agent after the lead came in is the first
      * contact the speed-to-lead reminder asks for: it is done, whether or
      * not it fired yet. */
@@ -533,6 +583,12 @@ int sched_plan_grade(store_t *st, MDB_txn *txn, const sched_rules_t *rules,
     if (rc == 0 && gr->next_step && wire_ts_ms(gr->next_step->due_at) > 0)
         rc = plan_next_step(st, txn, rules, gr);
     return rc;
+}
+
+int sched_plan_grade(store_t *st, MDB_txn *txn, const sched_rules_t *rules,
+                     const Keyuan__V1__GradeResult *gr, int64_t now_ms)
+{
+    return plan_grade(st, txn, rules, gr, now_ms, NULL);
 }
 
 /* ---- firing ------------------------------------------------------------- */
@@ -690,6 +746,86 @@ int sched_fire_due(store_t *st, MDB_txn *txn, outbox_t *ob,
     if (rc)
         return rc;
     return mrc == 0 || mrc == MDB_NOTFOUND ? KY_OK : store_err(mrc, "fire");
+}
+
+/* True when due index key k sorts after mine (LMDB's byte order). */
+static bool key_after(const MDB_val *k, const uint8_t mine[16])
+{
+    size_t n = k->mv_size < 16 ? k->mv_size : 16;
+    int c = memcmp(k->mv_data, mine, n);
+
+    return c > 0 || (c == 0 && k->mv_size > 16);
+}
+
+/*
+ * Sets *first when r is due by now_ms and sched_fire_due() would fire it
+ * before anything in the due index: (due time, id) order.
+ */
+static int first_in_line(store_t *st, MDB_txn *txn, const reminder_t *r,
+                         int64_t now_ms, bool *first)
+{
+    int64_t due = wire_ts_ms(r->due_at);
+    uint8_t mine[16];
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc;
+
+    *first = false;
+    if ((due > 0 ? due : 0) > (now_ms > 0 ? now_ms : 0))
+        return KY_OK;
+    rc = mdb_cursor_open(txn, store_db(st, "due"), &cur);
+    if (rc)
+        return store_err(rc, "cursor_open");
+    key_due(mine, due, r->reminder_id);
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    *first = rc == MDB_NOTFOUND || (rc == 0 && key_after(&k, mine));
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? KY_OK : store_err(rc, "first_due");
+}
+
+/* Fires the held reminder now if it is first in line, else makes it
+ * pending like any other. */
+static int hold_settle(store_t *st, MDB_txn *txn, outbox_t *ob,
+                       const sched_rules_t *rules, held_t *h, int64_t now_ms,
+                       int *fired)
+{
+    bool first;
+    int rc;
+
+    if (!h->holding)
+        return KY_OK;
+    h->holding = false;
+    rc = first_in_line(st, txn, &h->r, now_ms, &first);
+    if (rc || !first)
+        return rc ? rc : plan_index(st, txn, &h->r);
+    google__protobuf__timestamp__init(&h->when);
+    h->r.fired_at = &h->when;
+    rc = fire_one(st, txn, ob, rules, &h->r, now_ms);
+    h->r.fired_at = NULL;
+    if (rc == 0)
+        (*fired)++;
+    return rc;
+}
+
+int sched_apply_grade(store_t *st, MDB_txn *txn, outbox_t *ob,
+                      const sched_rules_t *rules,
+                      const Keyuan__V1__GradeResult *gr, int64_t now_ms,
+                      int *fired)
+{
+    held_t h = {0};
+    int n = 0, rc;
+
+    /* A contact logged after the lead came in cancels the speed-to-lead
+     * reminder just planned (sched_plan_grade): that one is not held. */
+    h.on = wire_ts_ms(gr->last_contact_at) <= wire_ts_ms(gr->created_at);
+    *fired = 0;
+    rc = plan_grade(st, txn, rules, gr, now_ms, &h);
+    if (rc == 0)
+        rc = hold_settle(st, txn, ob, rules, &h, now_ms, fired);
+    if (rc == 0)
+        rc = sched_fire_due(st, txn, ob, rules, now_ms, SCHED_FIRE_BATCH, &n);
+    *fired += n;
+    return rc;
 }
 
 int sched_first_due(store_t *st, MDB_txn *txn, int64_t *due_ms)

@@ -79,6 +79,20 @@ int sched_plan_grade(store_t *st, MDB_txn *txn, const sched_rules_t *rules,
                      const Keyuan__V1__GradeResult *gr, int64_t now_ms);
 
 /*
+ * What the service does with a grade result: sched_plan_grade(), then
+ * sched_fire_due() for what is due by now_ms (at most SCHED_FIRE_BATCH),
+ * in txn; *fired gets how many fired. The same records, totals and
+ * messages, in the same order, as those two calls; but a speed-to-lead
+ * reminder that is due at once and first in line is fired without being
+ * indexed as pending first. Returns 0, KY_EINVAL (no customer id) or a
+ * store error.
+ */
+int sched_apply_grade(store_t *st, MDB_txn *txn, outbox_t *ob,
+                      const sched_rules_t *rules,
+                      const Keyuan__V1__GradeResult *gr, int64_t now_ms,
+                      int *fired);
+
+/*
  * Fires, inside txn, up to max follow-ups due at or before now_ms, in
  * order of due time: each leaves the due index, is marked fired, is
  * appended to outbox ob (when not NULL) and, for a cadence, plans the

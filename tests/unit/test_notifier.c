@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "notifier.h"
+#include "notify_impl.h"
 #include "sink.h"
 #include "webhook.h"
 
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -136,6 +138,50 @@ static void test_line_time_fallbacks(void **state)
     line = format(&r);
     assert_true(strncmp(line, "- reminder=5 ", 13) == 0);
     free(line);
+}
+
+/* Expects r's line, due in year, to start as strftime writes the time. */
+static void expect_strftime_year(const Keyuan__V1__Reminder *r,
+                                 Google__Protobuf__Timestamp *due, int year)
+{
+    struct tm tm = {.tm_year = year - 1900, .tm_mon = 5, .tm_mday = 15};
+    time_t t = timegm(&tm);
+    char want[64];
+    char *line;
+
+    due->seconds = t - 8 * 3600;
+    strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S+08:00 reminder=", &tm);
+    line = format(r);
+    assert_true(strncmp(line, want, strlen(want)) == 0);
+    free(line);
+}
+
+/* Numbers and times are written by hand: their edges match printf's. */
+static void test_line_numbers_and_years(void **state)
+{
+    Keyuan__V1__Reminder r = make_reminder(UINT64_MAX, "x");
+    Google__Protobuf__Timestamp due = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    char *line;
+
+    (void)state;
+    r.customer_id = 0;
+    r.cycle = UINT32_MAX;
+    r.due_at = &due;
+    due.seconds = 253402300799LL - 8 * 3600; /* 9999-12-31T23:59:59+08 */
+    line = format(&r);
+    assert_string_equal(line, "9999-12-31T23:59:59+08:00 "
+                              "reminder=18446744073709551615 "
+                              "kind=speed_to_lead agent=a01 customer=0 "
+                              "grade=A cycle=4294967295 text=\"x\"\n");
+    free(line);
+
+    due.seconds += 1; /* five digits of year: strftime's form */
+    line = format(&r);
+    assert_true(strncmp(line, "10000-01-01T00:00:00+08:00 reminder=", 36) == 0);
+    free(line);
+
+    expect_strftime_year(&r, &due, 999);
+    expect_strftime_year(&r, &due, 1000);
 }
 
 static void test_line_parse(void **state)
@@ -519,12 +565,88 @@ static void test_orphan_jobs(void **state)
     free(text);
 }
 
+/* Expects ids from..to each once in the sink, and all delivered. */
+static void expect_delivered(fixture_t *f, int from, int to)
+{
+    uint64_t c[NOTIFY_B_COUNT];
+    char *text = read_all(f->sink);
+
+    assert_int_equal(count_lines(text, "\n"), to - from + 1);
+    for (int id = from; id <= to; id++) {
+        char tag[32];
+
+        snprintf(tag, sizeof tag, " reminder=%d ", id);
+        assert_int_equal(count_lines(text, tag), 1);
+        assert_int_equal(job_state(f, (uint64_t)id), NOTIFY_DELIVERED);
+    }
+    free(text);
+    counts(f, NOTIFY_KIND_FILE, c);
+    assert_int_equal(c[NOTIFY_B_DELIVERED], (uint64_t)(to - from + 1));
+    assert_int_equal(c[NOTIFY_B_PENDING] + c[NOTIFY_B_RETRYING], 0);
+}
+
+/* Runs svc's batch_end and batch_done in a batch that commits or not. */
+static void batch(fixture_t *f, bool commit)
+{
+    MDB_txn *txn;
+
+    assert_int_equal(store_begin(f->st, NULL, false, &txn), 0);
+    assert_int_equal(notify_settle(f->n, txn), 0);
+    if (commit)
+        assert_int_equal(store_commit(txn), 0);
+    else
+        mdb_txn_abort(txn);
+    notify_settled(f->n, commit);
+}
+
+/*
+ * The service's tick leaves what it delivered to the next batch's
+ * transaction, or commits it at its own next run: either way each line
+ * is written once and its job ends delivered.
+ */
+static void test_deferred_settle(void **state)
+{
+    fixture_t *f = *state;
+
+    assert_int_equal(notify_recover(f->n), 0);
+    accept_ids(f, 1, 3);
+    assert_true(notify_tick_deferred(f->n) <= NOTIFY_SETTLE_MS);
+    assert_int_equal(job_state(f, 1), NOTIFY_PENDING); /* not yet settled */
+    batch(f, true);
+    expect_delivered(f, 1, 3);
+
+    /* No batch came: the next tick commits before it walks. */
+    accept_ids(f, 4, 5);
+    notify_tick_deferred(f->n);
+    notify_tick_deferred(f->n);
+    expect_delivered(f, 1, 5);
+
+    /* A batch that did not commit leaves them to the tick. */
+    accept_ids(f, 6, 6);
+    notify_tick_deferred(f->n);
+    batch(f, false);
+    assert_int_equal(job_state(f, 6), NOTIFY_PENDING);
+    notify_tick_deferred(f->n);
+    expect_delivered(f, 1, 6);
+
+    /* Killed before any commit: the restart finds the line, once. */
+    accept_ids(f, 7, 7);
+    notify_tick_deferred(f->n);
+    fixture_close(f);
+    fixture_open(f);
+    assert_int_equal(notify_recover(f->n), 0);
+    notify_tick_deferred(f->n);
+    notify_tick_deferred(f->n);
+    expect_delivered(f, 1, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_line_format),
         cmocka_unit_test(test_line_escapes),
         cmocka_unit_test(test_line_time_fallbacks),
+        cmocka_unit_test(test_line_numbers_and_years),
         cmocka_unit_test(test_line_parse),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_job_record),
@@ -539,6 +661,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sink_failure_dead_letters, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_orphan_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_settle, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

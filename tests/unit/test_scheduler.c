@@ -691,6 +691,151 @@ static void test_first_due(void **state)
     mdb_txn_abort(txn);
 }
 
+/* ---- sched_apply_grade: the same as planning, then firing --------------- */
+
+/* Appends len bytes of p to the dump d (grown with realloc). */
+static void dump_add(char **d, size_t *len, const void *p, size_t n)
+{
+    *d = realloc(*d, *len + n + sizeof n);
+    assert_non_null(*d);
+    memcpy(*d + *len, &n, sizeof n);
+    memcpy(*d + *len + sizeof n, p, n);
+    *len += n + sizeof n;
+}
+
+/*
+ * Every record of the store, in order, as one buffer. Left out: the
+ * store's random epoch, which the outbox entries carry too, so these are
+ * dumped as their sequence number and reminder.
+ */
+static char *dump(fixture_t *fx, size_t *len)
+{
+    static const char *const dbs[] = {"followups",   "due",  "plans", "fired",
+                                      "by_customer", "meta", "outbox"};
+    char *d = NULL;
+    MDB_txn *txn;
+
+    *len = 0;
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int op = MDB_FIRST;
+
+        assert_int_equal(mdb_cursor_open(txn, store_db(fx->st, dbs[i]), &cur),
+                         0);
+        for (; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+            Envelope *env;
+            uint8_t *body;
+            size_t n;
+
+            dump_add(&d, len, k.mv_data, k.mv_size);
+            if (strcmp(dbs[i], "meta") == 0 && k.mv_size == 5 &&
+                memcmp(k.mv_data, "epoch", 5) == 0)
+                continue;
+            if (strcmp(dbs[i], "outbox") != 0) {
+                dump_add(&d, len, v.mv_data, v.mv_size);
+                continue;
+            }
+            env = wire_unpack(v.mv_data, v.mv_size);
+            assert_non_null(env);
+            body = wire_pack(&env->reminder->base, &n);
+            dump_add(&d, len, body, n);
+            free(body);
+            wire_free(env);
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return d;
+}
+
+/* Applies g at now to a (plan, then fire) and to b (apply): same result. */
+static void same_apply(fixture_t *a, fixture_t *b, grade_t *g, const char *now)
+{
+    MDB_txn *ta = begin(a), *tb = begin(b);
+    int na = 0, nb = 0;
+    size_t la, lb;
+    char *da, *db;
+
+    assert_int_equal(sched_plan_grade(a->st, ta, &a->rules, &g->gr, at(now)),
+                     0);
+    assert_int_equal(sched_fire_due(a->st, ta, a->ob, &a->rules, at(now),
+                                    SCHED_FIRE_BATCH, &na),
+                     0);
+    assert_int_equal(
+        sched_apply_grade(b->st, tb, b->ob, &b->rules, &g->gr, at(now), &nb),
+        0);
+    assert_int_equal(store_commit(ta), 0);
+    assert_int_equal(store_commit(tb), 0);
+    assert_int_equal(na, nb);
+    da = dump(a, &la);
+    db = dump(b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(da, db, la);
+    free(da);
+    free(db);
+}
+
+static void new_lead(grade_t *g, uint64_t customer, const char *created)
+{
+    grade_init(g, customer, "agent-1", KEYUAN__V1__GRADE__GRADE_LEAD, NULL);
+    g->gr.is_new = true;
+    wire_ts_set(&g->created, at(created));
+    g->gr.created_at = &g->created;
+}
+
+static void test_apply_grade_same_as_plan_and_fire(void **state)
+{
+    void *fxs[2];
+    fixture_t *a, *b;
+    grade_t g;
+
+    (void)state;
+    /* The same ids in both stores: store_next_id() reads the clock. */
+    clock_enable_test(at("2026-03-02T08:00:00+08:00"));
+    setup(&fxs[0]);
+    setup(&fxs[1]);
+    a = fxs[0];
+    b = fxs[1];
+    a->rules.speed_to_lead_ms = b->rules.speed_to_lead_ms = 0;
+
+    /* Due at once and first in line: fired straight away. */
+    new_lead(&g, 1, "2026-03-02T10:00:00+08:00");
+    same_apply(a, b, &g, "2026-03-02T10:00:00.005+08:00");
+    /* A lead at night: due in the morning, pending. */
+    new_lead(&g, 2, "2026-03-02T23:00:00+08:00");
+    same_apply(a, b, &g, "2026-03-02T23:00:01+08:00");
+    /* Due, but the pending one of customer 2 comes first. */
+    new_lead(&g, 3, "2026-03-03T09:30:00+08:00");
+    same_apply(a, b, &g, "2026-03-03T09:30:01+08:00");
+    /* A next step already overdue comes before the first call. */
+    new_lead(&g, 4, "2026-03-03T10:00:00+08:00");
+    grade_step(&g, "回电", "2026-03-03T09:45:00+08:00");
+    same_apply(a, b, &g, "2026-03-03T10:00:01+08:00");
+    /* A contact logged after the lead came in: no first call. */
+    new_lead(&g, 5, "2026-03-03T10:00:00+08:00");
+    wire_ts_set(&g.contact, at("2026-03-03T10:05:00+08:00"));
+    g.gr.last_contact_at = &g.contact;
+    same_apply(a, b, &g, "2026-03-03T10:06:00+08:00");
+    /* The same result again, and a new grade for an old customer. */
+    same_apply(a, b, &g, "2026-03-03T10:07:00+08:00");
+    new_lead(&g, 1, "2026-03-02T10:00:00+08:00");
+    g.gr.is_new = false;
+    g.gr.grade = GRADE_A;
+    same_apply(a, b, &g, "2026-03-03T11:00:00+08:00");
+    /* With a delay: planned, then fired by a later grade's apply. */
+    a->rules.speed_to_lead_ms = b->rules.speed_to_lead_ms = 60 * 1000;
+    new_lead(&g, 6, "2026-03-03T12:00:00+08:00");
+    same_apply(a, b, &g, "2026-03-03T12:00:01+08:00");
+    new_lead(&g, 7, "2026-03-03T12:05:00+08:00");
+    same_apply(a, b, &g, "2026-03-03T12:05:00+08:00");
+    assert_true(totals(b).fired >= 5);
+
+    teardown(&fxs[0]);
+    teardown(&fxs[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest hours_tests[] = {
@@ -717,6 +862,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_query, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_due, setup, teardown),
+        /* Last: it runs the process on the test clock. */
+        cmocka_unit_test(test_apply_grade_same_as_plan_and_fire),
     };
     int failed =
         cmocka_run_group_tests_name("scheduler_hours", hours_tests, NULL, NULL);
