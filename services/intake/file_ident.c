@@ -142,6 +142,17 @@ int file_ident_link(file_db_t *db, MDB_txn *txn, const file_idents_t *ids,
     return KY_OK;
 }
 
+int file_ident_link_new(file_db_t *db, MDB_txn *txn, const file_idents_t *ids,
+                        uint64_t id)
+{
+    int rc = KY_OK;
+
+    for (int i = 0; rc == KY_OK && i < FILE_IDENT_KINDS; i++)
+        if (ids->has[i])
+            rc = point(db, txn, ids->hash[i], id);
+    return rc;
+}
+
 /* Appends the hash of owned key k to *keys. */
 static void keys_add(file_db_t *db, const MDB_val *k,
                      ProtobufCBinaryData **keys, size_t *n)

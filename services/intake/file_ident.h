@@ -60,6 +60,14 @@ int file_ident_find(file_db_t *db, MDB_txn *txn, const file_idents_t *ids,
 int file_ident_link(file_db_t *db, MDB_txn *txn, const file_idents_t *ids,
                     uint64_t id);
 
+/*
+ * file_ident_link() for a file just made, when file_ident_find() found
+ * none of ids in this transaction: points them all at id without
+ * looking each up again. Returns 0 or a store error.
+ */
+int file_ident_link_new(file_db_t *db, MDB_txn *txn, const file_idents_t *ids,
+                        uint64_t id);
+
 /* file_ident_link() of the identifiers file doc (file_doc.h) holds. */
 int file_ident_link_doc(file_db_t *db, MDB_txn *txn, const json_t *doc,
                         uint64_t id);

@@ -231,7 +231,7 @@ static int lead_create(intake_t *in, MDB_txn *txn, const LeadEvent *ev,
     file_new_build(&nf, ev, e164, id, agent, in->assign_reason, clock_now_ms());
     rc = file_new_save(&in->files, txn, &nf, &why);
     if (rc == KY_OK)
-        rc = file_ident_link(&in->files, txn, ids, id);
+        rc = file_ident_link_new(&in->files, txn, ids, id);
     if (rc == KY_OK)
         rc = file_snapshot_view(&in->files, txn, &nf.view, true, "lead");
     if (rc)

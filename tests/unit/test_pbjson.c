@@ -959,6 +959,19 @@ static void test_leaf_escaping(void **state)
     free(text);
     json_decref(want);
 
+    /* and so is a list of strings */
+    char *list[] = {name, "", "x\"y"};
+    p.name = "";
+    p.hobbies = list;
+    p.n_hobbies = 3;
+    assert_int_equal(pbjson_leaves(&p.base, leaf_keep, got), 0);
+    want = json_pack("[sss]", list[0], list[1], list[2]);
+    text = json_dumps(want, JSON_COMPACT);
+    assert_string_equal(got, text);
+    free(text);
+    json_decref(want);
+    p.n_hobbies = 0;
+
     p.name = "ab\xC3"; /* cut UTF-8: not writable */
     assert_int_equal(pbjson_leaves(&p.base, leaf_keep, got), -1);
 }
@@ -1015,6 +1028,13 @@ static void test_leaf_scalars(void **state)
     n.purpose = 99; /* an enum value this build does not know */
     assert_int_equal(pbjson_leaves(&n.base, leaf_collect, out), 0);
     assert_string_equal(out, "purpose=99;bedrooms=4294967295;");
+
+    out[0] = '\0';
+    d.year = 0;
+    d.month = -7;
+    d.lunar = false;
+    assert_int_equal(pbjson_leaves(&d.base, leaf_collect, out), 0);
+    assert_string_equal(out, "month=-7;");
 
     out[0] = '\0';
     a.seq = 18446744073709551615ull;
