@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef Keyuan__V1__FieldChange FieldChange;
-
 /* ---- building ------------------------------------------------------------ */
 
 /* True when msg or a message below it holds fields unknown to this build. */
@@ -157,105 +155,12 @@ static int records_put(file_db_t *db, MDB_txn *txn, const file_new_t *nf)
     return rc;
 }
 
-/* ---- the creation Change ---------------------------------------------------
- */
-
-/*
- * Every field a new file starts with, as FieldChanges from nothing. The
- * paths and JSON texts go into one growing buffer and are pointed at once
- * the walk is over, so a lead costs a few allocations, not two per field.
- */
-typedef struct leaves {
-    size_t (*at)[2]; /* offsets of each leaf's path and JSON text in text */
-    size_t n, cap;
-    char *text;
-    size_t used, size;
-    bool failed;
-} leaves_t;
-
-static bool text_room(leaves_t *l, size_t need)
-{
-    char *grown;
-    size_t size = l->size ? l->size : 1024;
-
-    if (l->used + need <= l->size)
-        return true;
-    while (size < l->used + need)
-        size *= 2;
-    if ((grown = realloc(l->text, size)) == NULL)
-        return false;
-    l->text = grown;
-    l->size = size;
-    return true;
-}
-
-static bool text_add(leaves_t *l, const char *text, size_t len)
-{
-    if (!text_room(l, len + 1))
-        return false;
-    memcpy(l->text + l->used, text, len + 1);
-    l->used += len + 1;
-    return true;
-}
-
-static int leaf_add(void *arg, const char *path, const char *json, size_t len)
-{
-    leaves_t *l = arg;
-
-    if (strcmp(path, "updatedAt") == 0)
-        return 0; /* not a change of its own, as in file_commit() */
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 32;
-        void *grown = realloc(l->at, cap * sizeof *l->at);
-
-        if (grown == NULL)
-            return -1;
-        l->at = grown;
-        l->cap = cap;
-    }
-    l->at[l->n][0] = l->used;
-    if (!text_add(l, path, strlen(path)))
-        return -1;
-    l->at[l->n][1] = l->used;
-    if (!text_add(l, json, len))
-        return -1;
-    l->n++;
-    return 0;
-}
-
-/* Points the FieldChanges at the walk's texts and records the Change. */
-static int change_put(file_db_t *db, MDB_txn *txn, uint64_t id,
-                      const file_event_t *why, const leaves_t *l)
-{
-    FieldChange *fields = calloc(l->n + 1, sizeof *fields);
-    FieldChange **list = calloc(l->n + 1, sizeof *list);
-    int rc = KY_ENOMEM;
-
-    if (fields && list) {
-        for (size_t i = 0; i < l->n; i++) {
-            keyuan__v1__field_change__init(&fields[i]);
-            fields[i].path = l->text + l->at[i][0];
-            fields[i].new_json = l->text + l->at[i][1];
-            list[i] = &fields[i];
-        }
-        rc = history_add_fields(db, txn, id, why, list, l->n);
-    }
-    free(fields);
-    free(list);
-    return rc;
-}
-
 int file_new_save(file_db_t *db, MDB_txn *txn, const file_new_t *nf,
                   const file_event_t *why)
 {
-    leaves_t l = {0};
     int rc = records_put(db, txn, nf);
 
-    if (rc == KY_OK && pbjson_leaves(&nf->view.base, leaf_add, &l) != 0)
-        rc = KY_ENOMEM; /* the lead passed validation: only memory fails */
     if (rc == KY_OK)
-        rc = change_put(db, txn, nf->view.customer_id, why, &l);
-    free(l.at);
-    free(l.text);
+        rc = history_add_created(db, txn, nf->view.customer_id, why, &nf->view);
     return rc;
 }

@@ -47,8 +47,9 @@ void file_new_build(file_new_t *nf, const Keyuan__V1__LeadEvent *ev,
 
 /*
  * Stores nf as file nf->view.customer_id: its CustomerFile and
- * CustomerPerson records, and a Change of why listing every field it
- * starts with. Returns 0 or <0.
+ * CustomerPerson records, and the Change of why that made it
+ * (history_add_created(): it reads back as every field the file starts
+ * with). Returns 0 or <0.
  */
 int file_new_save(file_db_t *db, MDB_txn *txn, const file_new_t *nf,
                   const file_event_t *why);

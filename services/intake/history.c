@@ -77,9 +77,9 @@ int history_add(file_db_t *db, MDB_txn *txn, uint64_t id,
     return rc;
 }
 
-int history_add_fields(file_db_t *db, MDB_txn *txn, uint64_t id,
-                       const file_event_t *why,
-                       Keyuan__V1__FieldChange **fields, size_t n)
+int history_add_created(file_db_t *db, MDB_txn *txn, uint64_t id,
+                        const file_event_t *why,
+                        const Keyuan__V1__CustomerView *file)
 {
     Keyuan__V1__Change change = KEYUAN__V1__CHANGE__INIT;
     Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
@@ -94,10 +94,118 @@ int history_add_fields(file_db_t *db, MDB_txn *txn, uint64_t id,
     change.source_event_id =
         (char *)(why->source_event_id ? why->source_event_id : "");
     change.kind = (char *)why->kind;
-    change.fields = fields;
-    change.n_fields = n;
+    change.created = (Keyuan__V1__CustomerView *)file;
     entry_key(key, id, change.change_id);
     return store_put_msg(txn, db->history, key, sizeof key, &change.base);
+}
+
+/* ---- a created file's fields ------------------------------------------- */
+
+/*
+ * Every field a file started with, as FieldChanges from nothing. Paths
+ * and JSON texts go into one growing buffer and are pointed at once the
+ * walk is over, so it costs a few allocations, not two per field.
+ */
+typedef struct leaves {
+    size_t (*at)[2]; /* offsets of each leaf's path and JSON text in text */
+    size_t n, cap;
+    char *text;
+    size_t used, size;
+} leaves_t;
+
+static bool text_add(leaves_t *l, const char *text, size_t len)
+{
+    size_t size = l->size ? l->size : 1024;
+    char *grown;
+
+    if (l->used + len + 1 > l->size) {
+        while (size < l->used + len + 1)
+            size *= 2;
+        if ((grown = realloc(l->text, size)) == NULL)
+            return false;
+        l->text = grown;
+        l->size = size;
+    }
+    memcpy(l->text + l->used, text, len + 1);
+    l->used += len + 1;
+    return true;
+}
+
+static int leaf_add(void *arg, const char *path, const char *json, size_t len)
+{
+    leaves_t *l = arg;
+
+    if (strcmp(path, "updatedAt") == 0)
+        return 0; /* not a change of its own, as in file_commit() */
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 32;
+        void *grown = realloc(l->at, cap * sizeof *l->at);
+
+        if (grown == NULL)
+            return -1;
+        l->at = grown;
+        l->cap = cap;
+    }
+    l->at[l->n][0] = l->used;
+    if (!text_add(l, path, strlen(path)))
+        return -1;
+    l->at[l->n][1] = l->used;
+    if (!text_add(l, json, len))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+/*
+ * c with its created file turned into fields, as a new message packed and
+ * unpacked again so that it owns its memory like any other; NULL when out
+ * of memory. c is left as it was.
+ */
+static Keyuan__V1__Change *change_with_fields(const Keyuan__V1__Change *c)
+{
+    Keyuan__V1__Change copy = *c;
+    Keyuan__V1__FieldChange *fields = NULL, **list = NULL;
+    Keyuan__V1__Change *out = NULL;
+    leaves_t l = {0};
+    uint8_t *packed = NULL;
+    size_t len;
+
+    if (pbjson_leaves(&c->created->base, leaf_add, &l) != 0 ||
+        (fields = calloc(l.n + 1, sizeof *fields)) == NULL ||
+        (list = calloc(l.n + 1, sizeof *list)) == NULL)
+        goto done;
+    for (size_t i = 0; i < l.n; i++) {
+        keyuan__v1__field_change__init(&fields[i]);
+        fields[i].path = l.text + l.at[i][0];
+        fields[i].new_json = l.text + l.at[i][1];
+        list[i] = &fields[i];
+    }
+    copy.created = NULL;
+    copy.fields = list;
+    copy.n_fields = l.n;
+    packed = wire_pack(&copy.base, &len);
+    if (packed)
+        out = keyuan__v1__change__unpack(NULL, len, packed);
+
+done:
+    free(packed);
+    free(list);
+    free(fields);
+    free(l.at);
+    free(l.text);
+    return out;
+}
+
+Keyuan__V1__Change *history_change_unpack(const void *data, size_t len)
+{
+    Keyuan__V1__Change *c = keyuan__v1__change__unpack(NULL, len, data);
+    Keyuan__V1__Change *expanded;
+
+    if (c == NULL || c->created == NULL)
+        return c;
+    expanded = change_with_fields(c);
+    keyuan__v1__change__free_unpacked(c, NULL);
+    return expanded;
 }
 
 /* Unpacks v into the list, growing it; ids beyond limit are dropped later. */
@@ -110,7 +218,10 @@ static int entry_add(entry_t **list, size_t *n, const MDB_val *k,
     if (grown == NULL)
         return KY_ENOMEM;
     *list = grown;
-    msg = protobuf_c_message_unpack(desc, NULL, v->mv_size, v->mv_data);
+    msg =
+        desc == &keyuan__v1__change__descriptor
+            ? (ProtobufCMessage *)history_change_unpack(v->mv_data, v->mv_size)
+            : protobuf_c_message_unpack(desc, NULL, v->mv_size, v->mv_data);
     if (msg == NULL) {
         log_error("event=stored_record_corrupt type=%s", desc->name);
         return KY_EDECODE;

@@ -25,10 +25,21 @@
 int history_add(file_db_t *db, MDB_txn *txn, uint64_t id,
                 const file_event_t *why, const json_t *fields);
 
-/* history_add() of fields already in their protobuf form. */
-int history_add_fields(file_db_t *db, MDB_txn *txn, uint64_t id,
-                       const file_event_t *why,
-                       Keyuan__V1__FieldChange **fields, size_t n);
+/*
+ * Records the Change that made file (file_new.h): the file itself rather
+ * than one FieldChange per field, which is what made writing it cost. It
+ * reads back as the fields (history_change_unpack()). Returns 0 or <0.
+ */
+int history_add_created(file_db_t *db, MDB_txn *txn, uint64_t id,
+                        const file_event_t *why,
+                        const Keyuan__V1__CustomerView *file);
+
+/*
+ * Unpacks a stored Change (caller frees), a created file turned into its
+ * fields from nothing, so that every Change read has fields. NULL when
+ * the bytes are not a Change or memory ran out.
+ */
+Keyuan__V1__Change *history_change_unpack(const void *data, size_t len);
 
 /* Appends msg under (id, a new entry id) in dbi. Returns 0 or <0. */
 int history_append(file_db_t *db, MDB_txn *txn, MDB_dbi dbi, uint64_t id,
