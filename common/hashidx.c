@@ -4,6 +4,9 @@
 #include "err.h"
 #include "logger.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
+
 static size_t entries(MDB_txn *txn, MDB_dbi dbi)
 {
     MDB_stat st;
@@ -11,21 +14,135 @@ static size_t entries(MDB_txn *txn, MDB_dbi dbi)
     return mdb_stat(txn, dbi, &st) == 0 ? st.ms_entries : 0;
 }
 
-hashidx_t hashidx_of(const store_t *st, const char *main, const char *recent)
+/* ---- the filter ---------------------------------------------------------- */
+
+#define FILTER_BITS_PER_KEY 16 /* about 0.2% false "maybe" with 4 probes */
+#define FILTER_PROBES 4
+#define FILTER_MIN_BITS (1u << 20)
+
+/* Two 64-bit hashes of key, for the probes (keys need not be hashes). */
+static void key_hashes(const void *key, size_t klen, uint64_t h[2])
 {
-    return (hashidx_t){store_db(st, recent), store_db(st, main)};
+    const unsigned char *p = key;
+    uint64_t a = 0xcbf29ce484222325ull, b;
+
+    for (size_t i = 0; i < klen; i++)
+        a = (a ^ p[i]) * 0x100000001b3ull; /* FNV-1a */
+    b = a ^ (a >> 31);
+    b *= 0x9e3779b97f4a7c15ull;
+    h[0] = a;
+    h[1] = (b ^ (b >> 29)) | 1; /* odd: the probes never coincide */
 }
 
-int hashidx_get(MDB_txn *txn, const hashidx_t *ix, const void *key, size_t klen,
+static void filter_add(hashidx_t *ix, const void *key, size_t klen)
+{
+    uint64_t h[2];
+
+    key_hashes(key, klen, h);
+    for (int i = 0; i < FILTER_PROBES; i++) {
+        uint64_t bit = (h[0] + (uint64_t)i * h[1]) & (ix->nbits - 1);
+
+        ix->bits[bit >> 6] |= 1ull << (bit & 63);
+    }
+    ix->nkeys++;
+}
+
+static bool filter_maybe(const hashidx_t *ix, const void *key, size_t klen)
+{
+    uint64_t h[2];
+
+    if (ix->bits == NULL)
+        return true;
+    key_hashes(key, klen, h);
+    for (int i = 0; i < FILTER_PROBES; i++) {
+        uint64_t bit = (h[0] + (uint64_t)i * h[1]) & (ix->nbits - 1);
+
+        if (!(ix->bits[bit >> 6] & (1ull << (bit & 63))))
+            return false;
+    }
+    return true;
+}
+
+/* Adds every key of dbi to the filter. */
+static int filter_scan(hashidx_t *ix, MDB_txn *txn, MDB_dbi dbi)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, dbi, &c);
+
+    if (rc)
+        return store_err(rc, "hashidx_cursor");
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        filter_add(ix, k.mv_data, k.mv_size);
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? KY_OK : store_err(rc, "hashidx_scan");
+}
+
+/* Builds the filter anew, sized for twice the keys the index holds. */
+static int filter_build(hashidx_t *ix, MDB_txn *txn)
+{
+    size_t want = 2 * (hashidx_count(txn, ix) + 1) * FILTER_BITS_PER_KEY;
+    size_t nbits = FILTER_MIN_BITS;
+    uint64_t *bits;
+    int rc;
+
+    while (nbits < want)
+        nbits *= 2;
+    if ((bits = calloc(nbits / 64, sizeof *bits)) == NULL)
+        return KY_ENOMEM;
+    free(ix->bits);
+    ix->bits = bits;
+    ix->nbits = nbits;
+    ix->nkeys = 0;
+    rc = filter_scan(ix, txn, ix->main);
+    if (rc == KY_OK)
+        rc = filter_scan(ix, txn, ix->recent);
+    if (rc) { /* no filter: every lookup goes to the store */
+        free(ix->bits);
+        ix->bits = NULL;
+    }
+    return rc;
+}
+
+/* ---- the index ----------------------------------------------------------- */
+
+int hashidx_open(hashidx_t *ix, store_t *st, const char *main,
+                 const char *recent)
+{
+    MDB_txn *txn;
+    int rc;
+
+    *ix =
+        (hashidx_t){.recent = store_db(st, recent), .main = store_db(st, main)};
+    if ((rc = store_begin(st, NULL, true, &txn)) != KY_OK)
+        return rc;
+    rc = filter_build(ix, txn);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+void hashidx_close(hashidx_t *ix)
+{
+    free(ix->bits);
+    ix->bits = NULL;
+}
+
+int hashidx_get(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
                 MDB_val *val)
 {
-    int rc = store_get(txn, ix->recent, key, klen, val);
+    int rc;
 
+    if (!filter_maybe(ix, key, klen)) {
+        ix->skipped++;
+        return KY_ENOTFOUND;
+    }
+    rc = store_get(txn, ix->recent, key, klen, val);
     return rc == KY_ENOTFOUND ? store_get(txn, ix->main, key, klen, val) : rc;
 }
 
-int hashidx_get_msg(MDB_txn *txn, const hashidx_t *ix, const void *key,
-                    size_t klen, const ProtobufCMessageDescriptor *desc,
+int hashidx_get_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
+                    const ProtobufCMessageDescriptor *desc,
                     ProtobufCMessage **out)
 {
     MDB_val v;
@@ -77,19 +194,40 @@ static int settle(MDB_txn *txn, const hashidx_t *ix)
     return move_recent(txn, ix);
 }
 
-int hashidx_put(MDB_txn *txn, const hashidx_t *ix, const void *key, size_t klen,
+/* Notes key in the filter, first making it larger when it is full. */
+static int filter_note(MDB_txn *txn, hashidx_t *ix, const void *key,
+                       size_t klen)
+{
+    if (ix->bits == NULL)
+        return KY_OK; /* none: lookups all go to the store */
+    if ((ix->nkeys + 1) * FILTER_BITS_PER_KEY <= ix->nbits) {
+        filter_add(ix, key, klen);
+        return KY_OK;
+    }
+    /* Full: built anew from the store, which holds key already. Without
+     * one the index is only slower, so a failure fails no write. */
+    if (filter_build(ix, txn) != KY_OK)
+        log_warn("event=hashidx_filter_dropped");
+    return KY_OK;
+}
+
+int hashidx_put(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
                 const void *val, size_t vlen)
 {
     int rc = store_put(txn, ix->recent, key, klen, val, vlen, 0);
 
+    if (rc == KY_OK)
+        rc = filter_note(txn, ix, key, klen);
     return rc ? rc : settle(txn, ix);
 }
 
-int hashidx_put_msg(MDB_txn *txn, const hashidx_t *ix, const void *key,
-                    size_t klen, const ProtobufCMessage *msg)
+int hashidx_put_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
+                    const ProtobufCMessage *msg)
 {
     int rc = store_put_msg(txn, ix->recent, key, klen, msg);
 
+    if (rc == KY_OK)
+        rc = filter_note(txn, ix, key, klen);
     return rc ? rc : settle(txn, ix);
 }
 

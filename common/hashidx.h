@@ -14,6 +14,15 @@
  * once for many entries. A lookup reads recent, then main: an entry in
  * recent is newer and wins.
  *
+ * Most lookups are for keys that are not there (a new lead's phone and
+ * event id), and each costs a walk down both trees, the large one mostly
+ * outside the CPU's caches. So the index also keeps, in memory, a Bloom
+ * filter of every key in either part: a key it has never seen is
+ * answered "not found" without touching the store. It is rebuilt from
+ * the store at open and when it grows; a key put in a transaction that
+ * is then rolled back stays in it, which only costs a lookup. (A filter
+ * this small is written here: no Debian library offers one.)
+ *
  * The two databases keep the entries that were put, so a store written
  * before this module (with main only) reads the same. Entries are never
  * deleted: nothing deletes them yet (erasure will need a tombstone that
@@ -26,6 +35,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* recent holds at least this many entries before they move to main... */
 #define HASHIDX_RECENT_MIN 8192
@@ -33,39 +43,48 @@
 #define HASHIDX_RECENT_SHARE 8
 
 typedef struct hashidx {
-    MDB_dbi recent; /* new entries, moved to main in bulk */
-    MDB_dbi main;   /* the rest */
+    MDB_dbi recent;   /* new entries, moved to main in bulk */
+    MDB_dbi main;     /* the rest */
+    uint64_t *bits;   /* the filter: keys that may be in the index */
+    size_t nbits;     /* a power of two */
+    size_t nkeys;     /* keys added to the filter */
+    uint64_t skipped; /* lookups the filter answered alone */
 } hashidx_t;
 
 /*
- * The index over the databases named main and recent, both opened with
- * the store (pass the names given to store_open()). The store outlives
- * the index.
+ * Opens the index over the databases named main and recent, both opened
+ * with st (pass the names given to store_open()), and reads every key
+ * into its filter. st outlives the index. Returns 0, KY_ENOMEM or a store
+ * error.
  */
-hashidx_t hashidx_of(const store_t *st, const char *main, const char *recent);
+int hashidx_open(hashidx_t *ix, store_t *st, const char *main,
+                 const char *recent);
+
+/* Frees the filter; accepts an index never opened (zeroed). */
+void hashidx_close(hashidx_t *ix);
 
 /*
  * Reads key's value, valid until txn ends. Returns 0, KY_ENOTFOUND or
  * KY_ESTORE.
  */
-int hashidx_get(MDB_txn *txn, const hashidx_t *ix, const void *key, size_t klen,
+int hashidx_get(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
                 MDB_val *val);
 
 /* hashidx_get() and unpack as desc (caller frees). Also KY_EDECODE. */
-int hashidx_get_msg(MDB_txn *txn, const hashidx_t *ix, const void *key,
-                    size_t klen, const ProtobufCMessageDescriptor *desc,
+int hashidx_get_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
+                    const ProtobufCMessageDescriptor *desc,
                     ProtobufCMessage **out);
 
 /*
  * Sets key to val (replacing any value), and moves recent into main when
  * it has grown past its limit. Returns 0 or a store error.
  */
-int hashidx_put(MDB_txn *txn, const hashidx_t *ix, const void *key, size_t klen,
+int hashidx_put(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
                 const void *val, size_t vlen);
 
 /* hashidx_put() of msg packed. */
-int hashidx_put_msg(MDB_txn *txn, const hashidx_t *ix, const void *key,
-                    size_t klen, const ProtobufCMessage *msg);
+int hashidx_put_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
+                    const ProtobufCMessage *msg);
 
 /* Entries in the index (those in both parts counted twice: rare). */
 size_t hashidx_count(MDB_txn *txn, const hashidx_t *ix);

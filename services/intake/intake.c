@@ -628,7 +628,6 @@ static void intake_dbs(intake_t *in)
 {
     file_db_t *f = &in->files;
 
-    in->events = hashidx_of(in->st, "events", "events_recent");
     f->svc = in->svc;
     f->st = in->st;
     f->keys = &in->keys;
@@ -636,7 +635,6 @@ static void intake_dbs(intake_t *in)
     f->persons = store_db(in->st, "persons");
     f->history = store_db(in->st, "history");
     f->contacts = store_db(in->st, "contacts");
-    f->ident = hashidx_of(in->st, "ident", "ident_recent");
     f->owned = store_db(in->st, "customer_idents");
     f->merges = store_db(in->st, "merges");
 }
@@ -661,6 +659,11 @@ static int intake_open(intake_t *in, const svc_config_t *cfg,
     if (rc)
         return rc;
     intake_dbs(in);
+    rc = hashidx_open(&in->events, in->st, "events", "events_recent");
+    if (rc == KY_OK)
+        rc = hashidx_open(&in->files.ident, in->st, "ident", "ident_recent");
+    if (rc)
+        return rc;
     quarantine_init(&in->quarantine, in->svc);
     return KY_OK;
 }
@@ -679,6 +682,8 @@ int intake_run(const svc_config_t *cfg, const intake_options_t *opt)
     else
         log_error("event=start_failed err=\"%s\"", err_str(rc));
     svc_destroy(&in.svc);
+    hashidx_close(&in.events);
+    hashidx_close(&in.files.ident);
     agents_free(&in.agents);
     return rc ? 1 : 0;
 }

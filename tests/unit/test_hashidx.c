@@ -36,8 +36,6 @@ static int setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     f->st = store_open(f->dir, DBS, 256, &err);
     assert_non_null(f->st);
-    f->ix = hashidx_of(f->st, "idx", "idx_recent");
-    assert_int_equal(store_begin(f->st, NULL, false, &f->txn), 0);
     *state = f;
     return 0;
 }
@@ -47,12 +45,40 @@ static int teardown(void **state)
     fixture_t *f = *state;
     char cmd[128];
 
-    mdb_txn_abort(f->txn);
+    if (f->txn)
+        mdb_txn_abort(f->txn);
+    hashidx_close(&f->ix);
     store_destroy(&f->st);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
     assert_int_equal(system(cmd), 0);
     free(f);
     return 0;
+}
+
+/* Opens the index over what the store holds, and a write transaction. */
+static void index_open(fixture_t *f)
+{
+    assert_int_equal(hashidx_open(&f->ix, f->st, "idx", "idx_recent"), 0);
+    assert_int_equal(store_begin(f->st, NULL, false, &f->txn), 0);
+}
+
+static void key_of(uint64_t i, uint8_t key[8]);
+
+/* Stores keys first..first+n-1 in main directly, as an older build did. */
+static void main_preset(fixture_t *f, uint64_t first, size_t n)
+{
+    MDB_dbi dbi = store_db(f->st, "idx");
+    MDB_txn *txn;
+
+    assert_int_equal(store_begin(f->st, NULL, false, &txn), 0);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t key[8], val[8];
+
+        key_of(first + i, key);
+        wire_put_u64(val, first + i);
+        assert_int_equal(store_put(txn, dbi, key, 8, val, 8, 0), 0);
+    }
+    assert_int_equal(store_commit(txn), 0);
 }
 
 /* A key that is spread like a hash: the bits of i scattered. */
@@ -97,13 +123,11 @@ static size_t entries(fixture_t *f, MDB_dbi dbi)
 static void test_reads_both_tiers(void **state)
 {
     fixture_t *f = *state;
-    uint8_t key[8], val[8];
 
-    key_of(1, key);
-    wire_put_u64(val, 11);
-    assert_int_equal(store_put(f->txn, f->ix.main, key, 8, val, 8, 0), 0);
+    main_preset(f, 1, 1);
+    index_open(f);
     put(f, 2, 22);
-    assert_int_equal(get(f, 1), 11);
+    assert_int_equal(get(f, 1), 1);
     assert_int_equal(get(f, 2), 22);
     assert_int_equal(get(f, 3), 0);
     assert_int_equal(entries(f, f->ix.recent), 1);
@@ -117,11 +141,9 @@ static void test_reads_both_tiers(void **state)
 static void test_moves_in_bulk(void **state)
 {
     fixture_t *f = *state;
-    uint8_t key[8], val[8];
 
-    key_of(5, key);
-    wire_put_u64(val, 1);
-    assert_int_equal(store_put(f->txn, f->ix.main, key, 8, val, 8, 0), 0);
+    main_preset(f, 5, 1);
+    index_open(f);
     for (uint64_t i = 1; i < HASHIDX_RECENT_MIN; i++)
         put(f, 100 + i, i);
     put(f, 5, 55);
@@ -143,14 +165,8 @@ static void test_limit_grows_with_main(void **state)
     size_t big = (size_t)HASHIDX_RECENT_MIN * HASHIDX_RECENT_SHARE * 2;
     size_t share = big / HASHIDX_RECENT_SHARE;
 
-    for (size_t i = 0; i < big; i++) {
-        uint8_t key[8], val[8];
-
-        key_of(1000000 + i, key);
-        wire_put_u64(val, i);
-        assert_int_equal(
-            store_put(f->txn, f->ix.main, key, 8, val, 8, MDB_NOOVERWRITE), 0);
-    }
+    main_preset(f, 1000000, big);
+    index_open(f);
     for (size_t i = 1; i < share; i++)
         put(f, i, i);
     assert_int_equal(entries(f, f->ix.recent), share - 1);
@@ -158,6 +174,40 @@ static void test_limit_grows_with_main(void **state)
     assert_int_equal(entries(f, f->ix.recent), 0);
     assert_int_equal(entries(f, f->ix.main), big + share);
     assert_int_equal(get(f, share / 2), share / 2);
+    assert_int_equal(get(f, 1000000 + big / 2), 1000000 + big / 2);
+}
+
+/*
+ * A key never put is answered without a lookup, nearly always; a key
+ * put is always found: from the store at open, after puts, and after
+ * the filter outgrew itself and was built again.
+ */
+static void test_filter(void **state)
+{
+    fixture_t *f = *state;
+    const uint64_t n = 70000; /* past what the smallest filter holds */
+    uint64_t skipped;
+
+    main_preset(f, 1, 1000);
+    index_open(f);
+    for (uint64_t i = 1; i <= 1000; i++)
+        assert_int_equal(get(f, i), i);
+    assert_int_equal(f->ix.skipped, 0);
+    for (uint64_t i = 0; i < 1000; i++)
+        assert_int_equal(get(f, 5000000 + i), 0);
+    assert_true(f->ix.skipped >= 990);
+
+    for (uint64_t i = 2000; i < 2000 + n; i++)
+        put(f, i, i);
+    skipped = f->ix.skipped;
+    for (uint64_t i = 2000; i < 2000 + n; i++)
+        assert_int_equal(get(f, i), i);
+    for (uint64_t i = 1; i <= 1000; i++)
+        assert_int_equal(get(f, i), i);
+    assert_int_equal(f->ix.skipped, skipped);
+    for (uint64_t i = 0; i < 1000; i++)
+        assert_int_equal(get(f, 9000000 + i), 0);
+    assert_true(f->ix.skipped >= skipped + 990);
 }
 
 int main(void)
@@ -167,6 +217,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_moves_in_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_grows_with_main, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
