@@ -282,8 +282,11 @@ void svc_count(svc_t *svc, const char *name, uint64_t n)
 {
     int i;
 
+    /* Callers pass literals, mostly the same pointer each time: compare
+     * pointers before text, this runs several times per message. */
     for (i = 0; i < svc->ncounters; i++)
-        if (strcmp(svc->counters[i].name, name) == 0)
+        if (svc->counters[i].name == name ||
+            strcmp(svc->counters[i].name, name) == 0)
             break;
     if (i == svc->ncounters) {
         if (i == SVC_MAX_COUNTERS)
