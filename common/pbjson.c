@@ -18,6 +18,7 @@
 #include "err.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "text.h"
+#include "wire.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -30,8 +31,8 @@
 #define TIMESTAMP_NAME "google.protobuf.Timestamp"
 
 /* The proto3 JSON range of a Timestamp: 0001-01-01 to 9999-12-31 UTC. */
-#define TS_MIN_SECONDS INT64_C(-62135596800)
-#define TS_MAX_SECONDS INT64_C(253402300799)
+#define TS_MIN_SECONDS WIRE_TS_MIN_SECONDS
+#define TS_MAX_SECONDS WIRE_TS_MAX_SECONDS
 #define NANOS_PER_SECOND 1000000000
 
 #define SECONDS_PER_DAY 86400

@@ -65,3 +65,10 @@ const char *wire_body_name(const Envelope *env)
         &keyuan__v1__envelope__descriptor, (unsigned)env->body_case);
     return f ? f->name : "unknown";
 }
+
+bool wire_ts_valid(const Google__Protobuf__Timestamp *ts)
+{
+    return ts->seconds >= WIRE_TS_MIN_SECONDS &&
+           ts->seconds <= WIRE_TS_MAX_SECONDS && ts->nanos >= 0 &&
+           ts->nanos <= 999999999;
+}

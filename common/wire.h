@@ -7,6 +7,7 @@
 
 #include "keyuan/v1/envelope.pb-c.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,16 @@ void wire_ts_set(Google__Protobuf__Timestamp *ts, int64_t ms);
 
 /* ms since the epoch of ts; 0 when ts is NULL (the field was not set). */
 int64_t wire_ts_ms(const Google__Protobuf__Timestamp *ts);
+
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in Unix seconds. */
+#define WIRE_TS_MIN_SECONDS INT64_C(-62135596800)
+#define WIRE_TS_MAX_SECONDS INT64_C(253402300799)
+
+/*
+ * True when ts is a time proto3 can write: 0001-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59.999999999Z, nanos within 0..999999999.
+ */
+bool wire_ts_valid(const Google__Protobuf__Timestamp *ts);
 
 /* Big-endian 8-byte keys, so that LMDB's byte order is numeric order. */
 void wire_put_u64(uint8_t *out, uint64_t v);

@@ -10,6 +10,7 @@
 
 #include "file_doc.h"
 #include "text.h"
+#include "wire.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,6 +210,13 @@ static bool walk_field(const ProtobufCMessage *msg,
         if (fd->type == PROTOBUF_C_TYPE_STRING &&
             !check_text(values[i], path, repeated, f))
             return false;
+        if (fd->type == PROTOBUF_C_TYPE_MESSAGE && values[i] &&
+            fd->descriptor == &google__protobuf__timestamp__descriptor) {
+            if (!wire_ts_valid(values[i]))
+                return fail_at(f, "out_of_range", "", path,
+                               "is not a time between years 1 and 9999");
+            continue;
+        }
         if (fd->type == PROTOBUF_C_TYPE_MESSAGE && values[i] &&
             !walk(values[i], sub, f))
             return false;

@@ -202,6 +202,28 @@ class IntakeTest(unittest.TestCase):
         sock.close()
         return reply
 
+    def test_time_out_of_range_is_rejected_not_fatal(self):
+        """A Timestamp proto3 cannot write used to abort intake, for new
+        and known customers alike; a source that resends what was not
+        answered then kept it down."""
+        first = self.lead("t0", "13611120001")
+        self.assertEqual(first.status, ACCEPTED)
+        for n, (mobile, seconds, nanos) in enumerate([
+                ("13611120001", 253402300800, 0),
+                ("13611120002", -62135596801, 0),
+                ("13611120003", 0, 2000000000)]):
+            env = pb.Envelope()
+            env.lead.source = "portal"
+            env.lead.source_event_id = "t%d" % (n + 1)
+            env.lead.contacts.mobile = mobile
+            env.lead.consent.recorded_at.seconds = seconds
+            env.lead.consent.recorded_at.nanos = nanos
+            reply = self.raw_request(env.SerializeToString())
+            self.assertEqual(reply.reply.status, REJECTED)
+            self.assertEqual(reply.reply.code, "out_of_range")
+            self.assertEqual(reply.reply.field, "consent.recordedAt")
+        self.assertEqual(self.lead("t9", "13611120009").status, ACCEPTED)
+
     def test_garbage_gets_malformed(self):
         reply = self.raw_request(b"\xff\xff\xff not protobuf")
         self.assertEqual(reply.reply.code, "malformed")

@@ -229,6 +229,53 @@ static void test_update_needs_ids(void **state)
     assert_string_equal(f.field, "age");
 }
 
+/*
+ * A Timestamp proto3 cannot write (before year 1, after 9999, nanos out of
+ * range) is refused with its path, wherever it is: later steps turn times
+ * into text and could not store it.
+ */
+static void test_times_in_range(void **state)
+{
+    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    Keyuan__V1__Consent consent = KEYUAN__V1__CONSENT__INIT;
+    Keyuan__V1__Contacts contacts = KEYUAN__V1__CONTACTS__INIT;
+    Keyuan__V1__LeadEvent ev = KEYUAN__V1__LEAD_EVENT__INIT;
+    Keyuan__V1__ContactLog log = KEYUAN__V1__CONTACT_LOG__INIT;
+    const struct {
+        int64_t seconds;
+        int32_t nanos;
+        bool ok;
+    } cases[] = {
+        {253402300799, 999999999, true},
+        {-62135596800, 0, true},
+        {253402300800, 0, false},
+        {-62135596801, 0, false},
+        {0, -1, false},
+        {0, 1000000000, false},
+    };
+    check_fail_t f;
+
+    (void)state;
+    ev.source = "s";
+    ev.source_event_id = "1";
+    contacts.mobile = "13800138000";
+    ev.contacts = &contacts;
+    consent.recorded_at = &ts;
+    ev.consent = &consent;
+    log.customer_id = 1;
+    log.contacted_at = &ts;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ts.seconds = cases[i].seconds;
+        ts.nanos = cases[i].nanos;
+        assert_int_equal(check_lead(&ev, &f), cases[i].ok);
+        if (!cases[i].ok) {
+            assert_string_equal(f.code, "out_of_range");
+            assert_string_equal(f.field, "consent.recordedAt");
+        }
+        assert_int_equal(check_text_fields(&log.base, &f), cases[i].ok);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_profile_update_limits),
         cmocka_unit_test(test_profile_update_rules),
         cmocka_unit_test(test_update_needs_ids),
+        cmocka_unit_test(test_times_in_range),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
