@@ -27,6 +27,7 @@ bool file_apply_profile_in(const ProtobufCMessage *msg, const char *prefix,
     json_decref(all);
     if (*out == NULL)
         abort(); /* out of memory, as svc_alloc() would */
+    file_doc_drop_blanks(*out);
     rc = file_doc_set(*out, "contacts.mobileE164", NULL);
     if (rc == KY_OK && (rc = file_ident_normalize(*out, &why)) == KY_OK)
         return true;
@@ -117,7 +118,8 @@ int file_apply_lead(json_t *after, const Keyuan__V1__LeadEvent *ev,
     json_t *source = json_string(ev->source);
     int rc = file_apply_profile(after, profile, NULL, 0);
 
-    if (rc == KY_OK && *ev->note && !name_equal(note, ev->note) &&
+    if (rc == KY_OK && !file_doc_blank(ev->note) &&
+        !name_equal(note, ev->note) &&
         json_object_set_new(after, "note", json_string(ev->note)) != 0)
         rc = KY_ENOMEM;
     if (rc == KY_OK)

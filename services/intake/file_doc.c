@@ -52,6 +52,29 @@ static void trim(const char **s, size_t *len)
     *len = seen ? end - start : 0;
 }
 
+bool file_doc_blank(const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+
+    trim(&s, &len);
+    return len == 0;
+}
+
+void file_doc_drop_blanks(json_t *doc)
+{
+    const char *key;
+    json_t *val;
+    void *tmp;
+
+    json_object_foreach_safe(doc, tmp, key, val)
+    {
+        if (json_is_object(val))
+            file_doc_drop_blanks(val);
+        else if (json_is_string(val) && file_doc_blank(json_string_value(val)))
+            json_object_del(doc, key);
+    }
+}
+
 bool name_equal(const char *a, const char *b)
 {
     utf8proc_uint8_t *na, *nb;

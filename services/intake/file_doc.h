@@ -34,6 +34,16 @@
  */
 bool name_equal(const char *a, const char *b);
 
+/* True when s is NULL, empty, or only white space (Unicode's too). */
+bool file_doc_blank(const char *s);
+
+/*
+ * Drops from doc every string member that is blank (file_doc_blank()),
+ * in nested objects too; lists are kept as they are. A source's "   "
+ * says nothing, and must not overwrite what a file holds.
+ */
+void file_doc_drop_blanks(json_t *doc);
+
 /* Writes the JSON (lowerCamelCase) name of proto field name to out. */
 void file_doc_json_name(const char *name, char *out, size_t outlen);
 

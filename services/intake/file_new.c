@@ -2,6 +2,7 @@
 #include "file_new.h"
 
 #include "err.h"
+#include "file_doc.h"
 #include "history.h"
 #include "pbjson.h"
 
@@ -41,6 +42,27 @@ static bool has_unknown(const ProtobufCMessage *msg)
     return false;
 }
 
+/* True when a string field of msg, or of a message below it (lists
+ * aside), holds only white space: the JSON path drops such text. */
+static bool has_blank(const ProtobufCMessage *msg)
+{
+    const ProtobufCMessageDescriptor *desc = msg->descriptor;
+
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &desc->fields[i];
+        const void *value = *(void *const *)((const char *)msg + f->offset);
+
+        if (f->label == PROTOBUF_C_LABEL_REPEATED || value == NULL)
+            continue;
+        if (f->type == PROTOBUF_C_TYPE_STRING && *(const char *)value &&
+            file_doc_blank(value))
+            return true;
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE && has_blank(value))
+            return true;
+    }
+    return false;
+}
+
 bool file_new_possible(const Keyuan__V1__LeadEvent *ev)
 {
     const void *lent[] = {ev->contacts,  ev->needs,    ev->birthday,
@@ -49,7 +71,8 @@ bool file_new_possible(const Keyuan__V1__LeadEvent *ev)
     for (size_t i = 0; i < sizeof lent / sizeof *lent; i++)
         if (lent[i] != NULL && has_unknown(lent[i]))
             return false;
-    return true;
+    /* Rare, and simpler there: blank text takes the JSON path. */
+    return !has_blank(&ev->base);
 }
 
 /* part, or NULL when its JSON form would be an empty object. */

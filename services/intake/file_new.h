@@ -29,8 +29,9 @@ typedef struct file_new {
 
 /*
  * True when the lead can make its file here: none of the parts it lends
- * the file carries fields this build does not know (the JSON path drops
- * those, and the stored file must not depend on which path made it).
+ * the file carries fields this build does not know, and no text of it is
+ * only white space (the JSON path drops both, and the stored file must
+ * not depend on which path made it).
  */
 bool file_new_possible(const Keyuan__V1__LeadEvent *ev);
 

@@ -258,6 +258,25 @@ class TextTest(FileCase):
         self.assertEqual(view["profile"]["name"], self.NAME)
         self.assertEqual(len(view["changes"]), 1)
 
+    def test_blank_text_changes_nothing(self):
+        """Text that is only white space says nothing: neither a new file
+        nor a known one keeps it, and it never overwrites what is there."""
+        r = self.lead("t-b1", name="张三", occupation="医生", note="买学区房",
+                      contacts={"mobile": "13800138831"})
+        self.lead("t-b2", source="other", name="   ", occupation="\u3000",
+                  note="\u00a0 ", contacts={"mobile": "13800138831"})
+        view = self.view(r.customer_id)
+        self.assertEqual(view["profile"]["name"], "张三")
+        self.assertEqual(view["profile"]["occupation"], "医生")
+        self.assertEqual(view["note"], "买学区房")
+        newest = [f["path"] for f in view["changes"][0]["fields"]]
+        self.assertEqual(newest, ["sources"])
+        n = self.lead("t-b3", name=" ", note="\n\t",
+                      contacts={"mobile": "13800138832"})
+        view = self.view(n.customer_id)
+        self.assertNotIn("name", view.get("profile", {}))
+        self.assertNotIn("note", view)
+
     def test_name_alone_never_merges(self):
         a = self.lead("t-4", name=self.NAME,
                       contacts={"mobile": "13800138822"})

@@ -307,6 +307,24 @@ static void test_merge_fold(void **state)
     json_decref(merge);
 }
 
+/* Blank text says nothing: dropped from a profile before it is merged. */
+static void test_drop_blanks(void **state)
+{
+    json_t *doc = parse("{\"name\":\"\u00a0\u3000\",\"occupation\":\" x \","
+                        "\"needs\":{\"floorPreference\":\"\\n\\t\","
+                        "\"budgetMaxWan\":3},\"hobbies\":[\" \"]}");
+
+    (void)state;
+    file_doc_drop_blanks(doc);
+    expect_json(doc, "{\"occupation\":\" x \",\"needs\":{\"budgetMaxWan\":3},"
+                     "\"hobbies\":[\" \"]}");
+    json_decref(doc);
+    assert_true(file_doc_blank(NULL));
+    assert_true(file_doc_blank(""));
+    assert_true(file_doc_blank(" \t\xE3\x80\x80"));
+    assert_false(file_doc_blank(" a "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_list_add),
         cmocka_unit_test(test_contact_ways),
         cmocka_unit_test(test_merge_fold),
+        cmocka_unit_test(test_drop_blanks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -356,6 +356,33 @@ static void test_unknown_fields_refused(void **state)
     keyuan__v1__needs__free_unpacked(needs, NULL);
 }
 
+/* Text that is only white space takes the JSON path, which drops it. */
+static void test_blank_text_refused(void **state)
+{
+    static const char *const leads[] = {
+        "{\"source\":\"s\",\"sourceEventId\":\"b1\","
+        "\"contacts\":{\"mobile\":\"13800138005\"},\"note\":\"   \"}",
+        "{\"source\":\"s\",\"sourceEventId\":\"b2\","
+        "\"contacts\":{\"mobile\":\"13800138006\"},"
+        "\"name\":\"\u00a0\u3000\"}",
+        "{\"source\":\"s\",\"sourceEventId\":\"b3\","
+        "\"contacts\":{\"mobile\":\"13800138007\"},"
+        "\"needs\":{\"floorPreference\":\"\\n\\t\"}}",
+    };
+    LeadEvent *ok = lead_parse("{\"source\":\"s\",\"sourceEventId\":\"b0\","
+                               "\"name\":\" A \",\"hobbies\":[\" \"]}");
+
+    (void)state;
+    assert_true(file_new_possible(ok)); /* text around words; lists */
+    keyuan__v1__lead_event__free_unpacked(ok, NULL);
+    for (size_t i = 0; i < sizeof leads / sizeof leads[0]; i++) {
+        LeadEvent *ev = lead_parse(leads[i]);
+
+        assert_false(file_new_possible(ev));
+        keyuan__v1__lead_event__free_unpacked(ev, NULL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_mobile_e164_is_derived),
         cmocka_unit_test(test_sample_leads),
         cmocka_unit_test(test_unknown_fields_refused),
+        cmocka_unit_test(test_blank_text_refused),
     };
 
     clock_enable_test(NOW_MS);
