@@ -35,6 +35,10 @@ static struct {
     char stamp[LOG_STAMP_LEN + 1];
     char tails[4][LOG_TAIL_MAX]; /* per level: " level=info svc=x " */
     bool tails_ready;
+    bool holding; /* log_hold(): info and debug lines go to held */
+    char *held;   /* those lines, whole */
+    size_t held_len, held_cap;
+    size_t dropped; /* held lines that did not fit under LOG_HELD_MAX */
 } lb = {.lock = PTHREAD_MUTEX_INITIALIZER, .stamp_sec = -1};
 
 /* Builds the part of the prefix that depends on level and service only. */
@@ -137,6 +141,8 @@ static size_t line_format(char *out, enum log_level level, const char *fmt,
     return n;
 }
 
+static void hold_line(enum log_level level, const char *fmt, va_list ap);
+
 void log_write(enum log_level level, const char *fmt, ...)
 {
     va_list ap;
@@ -149,6 +155,13 @@ void log_write(enum log_level level, const char *fmt, ...)
         lb.exit_hooked = true;
         atexit(log_flush);
     }
+    if (lb.holding && level < LOG_WARN) {
+        va_start(ap, fmt);
+        hold_line(level, fmt, ap);
+        va_end(ap);
+        pthread_mutex_unlock(&lb.lock);
+        return;
+    }
     /* Make room for the longest line first, so no line is ever split. */
     if (LOG_BUFFER_BYTES - lb.len < LOG_LINE_MAX)
         flush_locked();
@@ -158,6 +171,74 @@ void log_write(enum log_level level, const char *fmt, ...)
     if (level >= LOG_WARN)
         flush_locked();
     pthread_mutex_unlock(&lb.lock);
+}
+
+/* Adds one line to the held ones, growing them up to LOG_HELD_MAX. */
+static void hold_line(enum log_level level, const char *fmt, va_list ap)
+{
+    char line[LOG_LINE_MAX];
+    size_t n = line_format(line, level, fmt, ap);
+
+    if (lb.held_len + n > lb.held_cap) {
+        size_t cap = lb.held_cap ? lb.held_cap : LOG_BUFFER_BYTES;
+        char *grown;
+
+        while (cap < lb.held_len + n)
+            cap *= 2;
+        if (cap > LOG_HELD_MAX || (grown = realloc(lb.held, cap)) == NULL) {
+            lb.dropped++;
+            return;
+        }
+        lb.held = grown;
+        lb.held_cap = cap;
+    }
+    memcpy(lb.held + lb.held_len, line, n);
+    lb.held_len += n;
+}
+
+void log_hold(void)
+{
+    pthread_mutex_lock(&lb.lock);
+    lb.holding = true;
+    lb.held_len = 0;
+    lb.dropped = 0;
+    pthread_mutex_unlock(&lb.lock);
+}
+
+/* Writes n bytes of whole lines through the buffer, in order. */
+static void write_through(const char *data, size_t n)
+{
+    flush_locked();
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, data, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return; /* nowhere to write: drop them rather than stall */
+        data += w;
+        n -= (size_t)w;
+    }
+}
+
+void log_release(bool keep)
+{
+    size_t dropped;
+
+    pthread_mutex_lock(&lb.lock);
+    if (keep && lb.held_len <= LOG_BUFFER_BYTES - lb.len) {
+        memcpy(lb.data + lb.len, lb.held, lb.held_len);
+        lb.len += lb.held_len;
+    } else if (keep) {
+        write_through(lb.held, lb.held_len);
+    }
+    dropped = keep ? lb.dropped : 0;
+    lb.holding = false;
+    lb.held_len = 0;
+    lb.dropped = 0;
+    pthread_mutex_unlock(&lb.lock);
+    if (dropped)
+        log_write(LOG_WARN, "event=log_lines_dropped count=%zu", dropped);
 }
 
 char *log_mask_phone(const char *phone, char *out, size_t outlen)
@@ -174,4 +255,21 @@ char *log_mask_phone(const char *phone, char *out, size_t outlen)
     for (size_t i = 3; i < len - 4; i++)
         out[i] = '*';
     return out;
+}
+
+const char *log_token(const char *s)
+{
+    size_t n = 0, digits = 0;
+
+    for (; s && s[n]; n++) {
+        digits += s[n] >= '0' && s[n] <= '9';
+        unsigned char ch = (unsigned char)s[n];
+
+        if (n == 32 ||
+            !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+            return "(other)";
+    }
+    /* Seven digits or more could be a phone number: never logged. */
+    return n > 0 && (digits < n || n < 7) ? s : "(other)";
 }

@@ -21,6 +21,7 @@
 #ifndef KEYUAN_LOGGER_H
 #define KEYUAN_LOGGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -40,12 +41,39 @@ int log_level_parse(const char *s);
 void log_write(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The most a batch's held lines may take; more are counted, not kept. */
+#define LOG_HELD_MAX (1 << 20)
+
+/*
+ * Holds the info and debug lines that follow, until log_release(): they
+ * tell what a batch did, and a batch rolled back (to run again without a
+ * failing message, or because its commit failed) did nothing. Warnings
+ * and errors are written at once all the same, so they may come before
+ * the held lines of their batch.
+ */
+void log_hold(void);
+
+/*
+ * Ends log_hold(): with keep the held lines are written (queued like any
+ * other), otherwise they are dropped. Lines beyond LOG_HELD_MAX are
+ * counted in a warning.
+ */
+void log_release(bool keep);
+
 /*
  * Writes the lines held so far to stderr, in one write when it takes them
  * all. Call it before the process waits for anything. Lines that cannot
  * be written (stderr closed) are dropped: logging never stops a service.
  */
 void log_flush(void);
+
+/*
+ * s when it is a short plain token (up to 32 letters, digits, '.', '_'
+ * or '-'; not seven digits or more alone), else "(other)". For names from
+ * outside worth a log line, such as a lead source, which could carry a phone
+ * number or forged key=value pairs as well.
+ */
+const char *log_token(const char *s);
 
 #define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_write(LOG_INFO, __VA_ARGS__)

@@ -89,8 +89,11 @@ struct svc {
     int ncounters;
     struct {
         const char *name;
-        uint64_t value;
+        uint64_t value;   /* as of the last commit */
+        uint64_t pending; /* counted by the batch in progress */
     } counters[SVC_MAX_COUNTERS];
+    bool in_batch;     /* counts wait for the batch's commit */
+    int64_t failed_ms; /* monotonic ms of the last failed commit; 0 none */
     item_t items[SVC_BATCH_MAX];
     ack_due_t acks[SVC_MAX_SENDERS];
     int nacks;
@@ -294,7 +297,24 @@ void svc_count(svc_t *svc, const char *name, uint64_t n)
         svc->counters[i].name = name;
         svc->ncounters++;
     }
-    svc->counters[i].value += n;
+    if (svc->in_batch)
+        svc->counters[i].pending += n;
+    else
+        svc->counters[i].value += n;
+}
+
+/*
+ * Ends what a try at a batch counted and logged: kept when its commit
+ * made it true, dropped when it was rolled back (svc_count(), log_hold()).
+ */
+static void batch_settle(svc_t *svc, bool committed)
+{
+    for (int i = 0; i < svc->ncounters; i++) {
+        if (committed)
+            svc->counters[i].value += svc->counters[i].pending;
+        svc->counters[i].pending = 0;
+    }
+    log_release(committed);
 }
 
 void svc_status_add(svc_t *svc, Keyuan__V1__StatusReply *st, const char *name,
@@ -589,9 +609,12 @@ static void answer_status(svc_t *svc, const svc_ops_t *ops, void *self,
     google__protobuf__timestamp__init(&ts[1]);
     st->service = (char *)svc->cfg.name;
     /* A link that has not moved for a minute means the next service is
-     * down or stuck: this one is up but its work is not flowing. */
-    st->healthy = svc->ob == NULL ||
-                  outbox_oldest_age_ms(svc->ob) < (uint64_t)svc->cfg.stuck_ms;
+     * down or stuck: this one is up but its work is not flowing. So does
+     * a store that refused a commit in that time (full, failing disk). */
+    st->healthy = (svc->ob == NULL || outbox_oldest_age_ms(svc->ob) <
+                                          (uint64_t)svc->cfg.stuck_ms) &&
+                  (svc->failed_ms == 0 ||
+                   clock_mono_ms() - svc->failed_ms >= svc->cfg.stuck_ms);
     st->test_clock = clock_is_test();
     wire_ts_set(&ts[0], svc->started_ms);
     wire_ts_set(&ts[1], clock_now_ms());
@@ -873,6 +896,8 @@ static int batch_try(svc_t *svc, const svc_ops_t *ops, void *self, int n)
 
     if (rc)
         return rc;
+    batch_settle(svc, false); /* a try before this one was rolled back */
+    log_hold();
     svc->nacks = 0;
     svc->retry = false;
     svc->end_wrote = false;
@@ -913,11 +938,18 @@ static int batch_run(svc_t *svc, const svc_ops_t *ops, void *self, int n)
 {
     int rc;
 
+    svc->in_batch = true;
     for (int tries = 0;; tries++) {
         rc = batch_try(svc, ops, self, n);
         if (rc != KY_EAGAIN || tries > n)
             break;
         batch_forget(svc, n);
+    }
+    batch_settle(svc, rc == 0);
+    svc->in_batch = false;
+    if (rc != 0) {
+        svc->failed_ms = clock_mono_ms();
+        svc_count(svc, "commit_failures", 1);
     }
     if (ops->batch_done)
         ops->batch_done(self, rc == 0 && svc->end_wrote);

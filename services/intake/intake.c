@@ -208,7 +208,7 @@ static void lead_applied(intake_t *in, const LeadEvent *ev, uint64_t id,
 {
     svc_count(in->svc, created ? "customers_created" : "customers_updated", 1);
     log_info("event=lead_accepted customer=%llu created=%d source=%s",
-             (unsigned long long)id, created, ev->source);
+             (unsigned long long)id, created, log_token(ev->source));
 }
 
 /*

@@ -150,6 +150,76 @@ static void test_error_flushes_what_came_before(void **state)
 }
 
 /* Checks that text holds flood lines 0 .. n-1, whole and in order. */
+/*
+ * Lines held for a batch come out only when it is kept, after any warning
+ * written meanwhile; a batch rolled back leaves none; too many are counted.
+ */
+static void test_held_lines_follow_the_batch(void **state)
+{
+    capture_t *c = *state;
+    char *text;
+
+    log_hold();
+    log_info("event=undone");
+    log_release(false);
+    log_hold();
+    log_info("event=applied n=1");
+    log_warn("event=meanwhile");
+    log_info("event=applied n=2");
+    log_flush();
+    text = captured(c);
+    assert_int_equal(count_lines(text), 1); /* only the warning so far */
+    free(text);
+    log_release(true);
+    log_info("event=after");
+    log_flush();
+    text = captured(c);
+    assert_int_equal(count_lines(text), 4);
+    assert_null(strstr(text, "event=undone"));
+    assert_true(strstr(text, "event=meanwhile") <
+                strstr(text, "event=applied n=1"));
+    assert_true(strstr(text, "event=applied n=1") <
+                strstr(text, "event=applied n=2"));
+    assert_true(strstr(text, "event=applied n=2") <
+                strstr(text, "event=after"));
+    free(text);
+}
+
+static void test_held_lines_beyond_the_cap_are_counted(void **state)
+{
+    capture_t *c = *state;
+    int n = 0;
+    char *text;
+
+    log_hold();
+    for (size_t bytes = 0; bytes < LOG_HELD_MAX + 4096; bytes += 100, n++)
+        log_info("event=many n=%d pad=%060d", n, 0);
+    log_release(true);
+    log_flush();
+    text = captured(c);
+    assert_non_null(strstr(text, "event=many n=0 "));
+    assert_non_null(strstr(text, "event=log_lines_dropped count="));
+    assert_true(count_lines(text) < n + 1);
+    free(text);
+}
+
+/* Names from outside are logged only when they are plain tokens. */
+static void test_token(void **state)
+{
+    (void)state;
+    assert_string_equal(log_token("anjuke"), "anjuke");
+    assert_string_equal(log_token("beike.v2_web-1"), "beike.v2_web-1");
+    assert_string_equal(log_token("13812345678 customer=1"), "(other)");
+    assert_string_equal(log_token("a=b"), "(other)");
+    assert_string_equal(log_token("58"), "58");
+    assert_string_equal(log_token("13812345678"), "(other)");
+    assert_string_equal(log_token("安居客"), "(other)");
+    assert_string_equal(log_token(""), "(other)");
+    assert_string_equal(log_token(NULL), "(other)");
+    assert_string_equal(log_token("0123456789012345678901234567890123"),
+                        "(other)");
+}
+
 static void expect_flood(char *text, int n, size_t pad)
 {
     char *line, *save = NULL;
@@ -274,6 +344,12 @@ int main(void)
                                         capture_start, capture_end),
         cmocka_unit_test_setup_teardown(test_error_flushes_what_came_before,
                                         capture_start, capture_end),
+        cmocka_unit_test(test_token),
+        cmocka_unit_test_setup_teardown(test_held_lines_follow_the_batch,
+                                        capture_start, capture_end),
+        cmocka_unit_test_setup_teardown(
+            test_held_lines_beyond_the_cap_are_counted, capture_start,
+            capture_end),
         cmocka_unit_test_setup_teardown(test_flood_arrives_whole_in_order,
                                         capture_start, capture_end),
         cmocka_unit_test_setup_teardown(test_long_line_is_cut_whole,

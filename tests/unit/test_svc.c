@@ -13,8 +13,10 @@
 #include <cmocka.h>
 
 #include "err.h"
+#include "logger.h"
 #include "svc.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,6 +108,8 @@ static int handle(void *self, MDB_txn *txn, const Envelope *msg,
     if (strcmp(src, "arena") == 0)
         return handle_arena(f, reply);
     f->handled++;
+    svc_count(f->svc, "handled", 1);
+    log_info("event=handled source=%s", src);
     store_put(txn, store_db(st, "seen"), src, strlen(src), "1", 1, 0);
     if (strcmp(src, "bad") == 0)
         return KY_ESTORE;
@@ -151,6 +155,46 @@ static Envelope *receive(void *sock)
     return n > 0 ? wire_unpack((uint8_t *)buf, (size_t)n) : NULL;
 }
 
+/* The value of counter name in the service's status, or -1. */
+static long long status_counter(const char *name)
+{
+    Envelope env = KEYUAN__V1__ENVELOPE__INIT;
+    Keyuan__V1__StatusRequest req = KEYUAN__V1__STATUS_REQUEST__INIT;
+    long long value = -1;
+    uint8_t *buf;
+    Envelope *r;
+    size_t len;
+
+    env.request_id = 99;
+    env.body_case = KEYUAN__V1__ENVELOPE__BODY_STATUS_REQUEST;
+    env.status_request = &req;
+    buf = wire_pack(&env.base, &len);
+    zmq_send(fx.sock, buf, len, 0);
+    free(buf);
+    r = receive(fx.sock);
+    assert_non_null(r);
+    assert_int_equal(r->body_case, KEYUAN__V1__ENVELOPE__BODY_STATUS);
+    for (size_t i = 0; i < r->status->n_counters; i++)
+        if (strcmp(r->status->counters[i]->name, name) == 0)
+            value = (long long)r->status->counters[i]->value;
+    wire_free(r);
+    return value;
+}
+
+/* Lines of the file at path that hold text. */
+static int lines_with(const char *path, const char *text)
+{
+    char line[1024];
+    int n = 0;
+    FILE *in = fopen(path, "r");
+
+    assert_non_null(in);
+    while (fgets(line, sizeof line, in))
+        n += strstr(line, text) != NULL;
+    fclose(in);
+    return n;
+}
+
 static bool seen(fixture_t *f, const char *key)
 {
     store_t *st = svc_store(f->svc);
@@ -177,7 +221,8 @@ static void test_failed_message_leaves_the_batch(void **state)
                         .map_mb = 16,
                         .stuck_ms = 60000};
     const char *sources[3] = {"one", "bad", "two"};
-    int err;
+    char log_path[64];
+    int err, saved_stderr, log_fd;
 
     (void)state;
     snprintf(fx.dir, sizeof fx.dir, "/tmp/keyuan-svc-XXXXXX");
@@ -187,6 +232,14 @@ static void test_failed_message_leaves_the_batch(void **state)
     assert_non_null(fx.svc);
     fx.sock = zmq_socket(svc_zctx(fx.svc), ZMQ_DEALER);
     assert_int_equal(zmq_connect(fx.sock, cfg.bind), 0);
+
+    /* The service's log, to count its lines. */
+    snprintf(log_path, sizeof log_path, "%s.log", fx.dir);
+    log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(log_fd >= 0);
+    log_flush();
+    saved_stderr = dup(STDERR_FILENO);
+    dup2(log_fd, STDERR_FILENO);
 
     /* Queued before the loop runs, so that they arrive as one batch. */
     for (int i = 0; i < 3; i++)
@@ -209,6 +262,17 @@ static void test_failed_message_leaves_the_batch(void **state)
     assert_true(seen(&fx, "two"));
     assert_false(seen(&fx, "bad")); /* its write was rolled back */
     assert_true(fx.handled >= 4);   /* the batch ran again without it */
+
+    /* What the rolled-back try counted and logged is gone with it. */
+    assert_int_equal(status_counter("handled"), 2);
+    log_flush();
+    dup2(saved_stderr, STDERR_FILENO);
+    close(saved_stderr);
+    close(log_fd);
+    assert_int_equal(lines_with(log_path, "event=handled source=one"), 1);
+    assert_int_equal(lines_with(log_path, "event=handled source=two"), 1);
+    assert_int_equal(lines_with(log_path, "event=handled source=bad"), 0);
+    unlink(log_path);
 }
 
 /* Expects the replies to n "arena" messages. */
