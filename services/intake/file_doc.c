@@ -26,8 +26,7 @@ static bool is_space(utf8proc_int32_t cp)
            c == UTF8PROC_CATEGORY_ZP;
 }
 
-/* Narrows [*s, *s + *len) to the text between surrounding white space. */
-static void trim(const char **s, size_t *len)
+void file_doc_trim(const char **s, size_t *len)
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)*s;
     size_t start = 0, end = 0, at = 0;
@@ -56,7 +55,7 @@ bool file_doc_blank(const char *s)
 {
     size_t len = s ? strlen(s) : 0;
 
-    trim(&s, &len);
+    file_doc_trim(&s, &len);
     return len == 0;
 }
 
@@ -92,8 +91,8 @@ bool name_equal(const char *a, const char *b)
     tb = (const char *)nb;
     la = strlen(ta);
     lb = strlen(tb);
-    trim(&ta, &la);
-    trim(&tb, &lb);
+    file_doc_trim(&ta, &la);
+    file_doc_trim(&tb, &lb);
     same = la == lb && memcmp(ta, tb, la) == 0;
 
 done:

@@ -34,6 +34,12 @@
  */
 bool name_equal(const char *a, const char *b);
 
+/*
+ * Narrows [*s, *s + *len) to the text between surrounding white space
+ * (Unicode's too); text that is not UTF-8 is left whole.
+ */
+void file_doc_trim(const char **s, size_t *len);
+
 /* True when s is NULL, empty, or only white space (Unicode's too). */
 bool file_doc_blank(const char *s);
 

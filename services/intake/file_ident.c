@@ -31,34 +31,41 @@ int file_ident_normalize(json_t *profile, const char **why)
     return rc;
 }
 
+/*
+ * Hashes value into slot, without the white space around it: a source
+ * that sends " wxid " means "wxid", and must find the same customer.
+ * E-mails are compared in lower case.
+ */
 static void hash_one(const file_db_t *db, enum ident_kind kind,
                      const char *value, file_idents_t *ids, int slot)
 {
-    if (value == NULL || *value == '\0')
+    char small[256], *lower = small;
+    size_t len = value ? strlen(value) : 0;
+
+    file_doc_trim(&value, &len);
+    if (len == 0)
         return;
-    ident_hash(db->keys, kind, value, strlen(value), ids->hash[slot]);
+    if (kind == IDENT_EMAIL) {
+        if (len >= sizeof small && (lower = malloc(len)) == NULL)
+            abort(); /* out of memory, as svc_alloc() would */
+        for (size_t i = 0; i < len; i++)
+            lower[i] = (char)tolower((unsigned char)value[i]);
+        value = lower;
+    }
+    ident_hash(db->keys, kind, value, len, ids->hash[slot]);
     ids->has[slot] = true;
+    if (lower != small)
+        free(lower);
 }
 
 void file_ident_of_values(const file_db_t *db, const char *e164,
                           const char *wechat, const char *email,
                           file_idents_t *ids)
 {
-    char small[256], *lower = small;
-    size_t len = email ? strlen(email) : 0;
-
     memset(ids, 0, sizeof *ids);
     hash_one(db, IDENT_MOBILE, e164, ids, 0);
     hash_one(db, IDENT_WECHAT, wechat, ids, 1);
-    if (email == NULL)
-        return;
-    if (len >= sizeof small && (lower = malloc(len + 1)) == NULL)
-        abort(); /* out of memory, as svc_alloc() would */
-    for (size_t i = 0; i <= len; i++)
-        lower[i] = (char)tolower((unsigned char)email[i]);
-    hash_one(db, IDENT_EMAIL, lower, ids, 2);
-    if (lower != small)
-        free(lower);
+    hash_one(db, IDENT_EMAIL, email, ids, 2);
 }
 
 void file_ident_of(const file_db_t *db, const json_t *profile,

@@ -34,7 +34,8 @@ int file_ident_normalize(json_t *profile, const char **why);
 
 /*
  * Hashes a file's identifiers: the E.164 mobile, the WeChat id and the
- * e-mail (lower-cased here). Each may be NULL or "" when the file has none.
+ * e-mail (lower-cased here), each without the white space around it.
+ * Each may be NULL or "" when the file has none.
  */
 void file_ident_of_values(const file_db_t *db, const char *e164,
                           const char *wechat, const char *email,

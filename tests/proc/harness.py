@@ -5,6 +5,7 @@ tests never touch ./var or each other. Messages are built with classes that
 protoc generates from proto/ at import time, the way any outside client
 would (see docs/protocol.md).
 """
+import atexit
 import os
 import shutil
 import signal
@@ -24,6 +25,7 @@ SHARED = os.environ.get("KEYUAN_SHARED",
 
 def _generate_python_classes():
     out = tempfile.mkdtemp(prefix="keyuan-py-")
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
     protos = [os.path.join("keyuan", "v1", f)
               for f in sorted(os.listdir(os.path.join(ROOT, "proto", "keyuan",
                                                       "v1")))]

@@ -7,6 +7,7 @@ scheduler, receiving each GradeResult and acking it.
 """
 import csv
 import os
+import shutil
 import random
 import signal
 import tempfile
@@ -110,6 +111,11 @@ class GradingTest(unittest.TestCase):
         self.addCleanup(self.link.close)
         self.cluster.start("grading")
 
+    def tmpdir(self):
+        path = tempfile.mkdtemp(prefix="keyuan-rules-")
+        self.addCleanup(shutil.rmtree, path, ignore_errors=True)
+        return path
+
     def write_rules(self, path, text):
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
@@ -119,7 +125,7 @@ class GradingTest(unittest.TestCase):
                 for c in self.cluster.status("grading").counters}
 
     def test_rule_change_changes_grade_and_reason(self):
-        path = os.path.join(tempfile.mkdtemp(prefix="keyuan-rules-"),
+        path = os.path.join(self.tmpdir(),
                             "grading.rules")
         self.write_rules(path, "rule soon grade=B when timeline<=3\n"
                                "rule lead grade=LEAD\n")
@@ -197,7 +203,7 @@ class GradingTest(unittest.TestCase):
         self.assertEqual(self.link.next_grade().rule, "priced")
 
     def test_restart_with_other_rules_file(self):
-        tmp = tempfile.mkdtemp(prefix="keyuan-rules-")
+        tmp = self.tmpdir()
         first, second = (os.path.join(tmp, n) for n in ("1.rules", "2.rules"))
         self.write_rules(first, "rule any grade=C when needs=known\n"
                                 "rule lead grade=LEAD\n")
@@ -220,7 +226,7 @@ class GradingTest(unittest.TestCase):
         self.assertEqual(list(g.reasons), ["预算上限 500 万，大致清楚"])
 
     def test_bad_rules_stop_the_start(self):
-        path = os.path.join(tempfile.mkdtemp(prefix="keyuan-rules-"),
+        path = os.path.join(self.tmpdir(),
                             "bad.rules")
         self.write_rules(path, "# fine\nrule a grade=A when timelin<=3\n"
                                "rule lead grade=LEAD\n")

@@ -63,6 +63,15 @@ class IntakeTest(unittest.TestCase):
         self.assertEqual(a.customer_id, b.customer_id)
         self.assertEqual(a.customer_id, c.customer_id)
 
+    def test_spaces_around_wechat_or_email_are_the_same_customer(self):
+        a = self.lead("sp1", contacts={"email": "sp@x.cn"})
+        b = self.lead("sp2", contacts={"email": " SP@x.cn\u3000"})
+        self.assertEqual(b.customer_id, a.customer_id)
+        c = self.lead("sp3", contacts={"wechatId": "wxsp1"})
+        d = self.lead("sp4", contacts={"wechatId": " wxsp1\u3000"})
+        self.assertEqual(d.customer_id, c.customer_id)
+        self.assertFalse(d.created)
+
     def test_retry_gets_first_answer_across_restarts(self):
         first = self.lead("r1", "13800138030", needs={"budgetMaxWan": 200})
         again = self.lead("r1", "13800138030", needs={"budgetMaxWan": 999})

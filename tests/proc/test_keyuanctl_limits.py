@@ -2,6 +2,7 @@
 not a row at all."""
 import json
 import os
+import shutil
 import tempfile
 import unittest
 
@@ -13,6 +14,7 @@ class KeyuanctlLimitsTest(unittest.TestCase):
     def setUp(self):
         self.c = harness.Cluster().start("intake")
         self.dir = tempfile.mkdtemp(prefix="keyuan-limits-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
 
     def tearDown(self):
         self.c.close()
