@@ -226,7 +226,9 @@ void log_release(bool keep)
     size_t dropped;
 
     pthread_mutex_lock(&lb.lock);
-    if (keep && lb.held_len <= LOG_BUFFER_BYTES - lb.len) {
+    if (keep && lb.held_len == 0) {
+        /* nothing held */
+    } else if (keep && lb.held_len <= LOG_BUFFER_BYTES - lb.len) {
         memcpy(lb.data + lb.len, lb.held, lb.held_len);
         lb.len += lb.held_len;
     } else if (keep) {

@@ -50,9 +50,14 @@ static bool has_blank(const ProtobufCMessage *msg)
 
     for (unsigned i = 0; i < desc->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &desc->fields[i];
-        const void *value = *(void *const *)((const char *)msg + f->offset);
+        const void *value;
 
-        if (f->label == PROTOBUF_C_LABEL_REPEATED || value == NULL)
+        if (f->label == PROTOBUF_C_LABEL_REPEATED ||
+            (f->type != PROTOBUF_C_TYPE_STRING &&
+             f->type != PROTOBUF_C_TYPE_MESSAGE))
+            continue; /* only these fields hold a pointer */
+        value = *(void *const *)((const char *)msg + f->offset);
+        if (value == NULL)
             continue;
         if (f->type == PROTOBUF_C_TYPE_STRING && *(const char *)value &&
             file_doc_blank(value))

@@ -109,7 +109,7 @@ static int handle(void *self, MDB_txn *txn, const Envelope *msg,
         return handle_arena(f, reply);
     f->handled++;
     svc_count(f->svc, "handled", 1);
-    log_info("event=handled source=%s", src);
+    log_info("event=handled source=%s", src ? src : "");
     store_put(txn, store_db(st, "seen"), src, strlen(src), "1", 1, 0);
     if (strcmp(src, "bad") == 0)
         return KY_ESTORE;
