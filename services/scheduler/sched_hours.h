@@ -9,7 +9,9 @@
  * The zone is the process's: sched_hours_use_zone() sets TZ once at start
  * and sched_hours_shift() converts with localtime_r() and mktime(), so the
  * tzdata rules (including daylight saving time, for zones that have it)
- * decide every local time. Asia/Shanghai has had no DST since 1991.
+ * decide every local time. Asia/Shanghai has had no DST since 1991: for
+ * such a zone, times after its last transition are converted with its
+ * one offset, which gives the same results (sched_hours_fixed_since()).
  */
 #ifndef KEYUAN_SCHED_HOURS_H
 #define KEYUAN_SCHED_HOURS_H
@@ -45,6 +47,16 @@ bool sched_hours_all_day(const sched_hours_t *h);
  * tzdata file of that name exists (glibc would silently use UTC).
  */
 int sched_hours_use_zone(const char *zone);
+
+/*
+ * True when the process's zone (set by sched_hours_use_zone()) keeps one
+ * offset from UTC from some time on, with *from_ms set to that time: its
+ * last transition (INT64_MIN for a zone that never had one). From a day
+ * after it, sched_hours_shift() and sched_hours_add_days() compute
+ * local times with that offset instead of asking the C library, which
+ * gives the same results for such a zone (Asia/Shanghai from 1991 on).
+ */
+bool sched_hours_fixed_since(int64_t *from_ms);
 
 /*
  * The earliest time >= ms (ms since the epoch, UTC) inside working hours

@@ -131,7 +131,11 @@ int sched_pending_id(store_t *st, MDB_txn *txn, uint64_t customer,
 int sched_customer_each(store_t *st, MDB_txn *txn, uint64_t customer,
                         int (*fn)(void *arg, uint64_t id), void *arg);
 
-/* Lifetime totals kept in the store: planned, fired, cancelled. */
+/*
+ * Lifetime totals: planned, fired, cancelled, and pending now. Counted
+ * from the fired and due indexes and two counters (layout in scheduler.c),
+ * so that no counter is written per follow-up.
+ */
 typedef struct sched_totals {
     uint64_t planned;
     uint64_t fired;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -182,6 +183,90 @@ static void test_hours_dst(void **state)
     assert_int_equal(sched_hours_use_zone("Asia/Shanghai"), 0);
     assert_int_equal(sched_hours_add_days(at("2026-02-27T10:00:00+08:00"), 3),
                      at("2026-03-02T10:00:00+08:00"));
+}
+
+/* ---- working hours in zones of one offset ---------------------------------
+ */
+
+/* What sched_hours_shift() computes, by the C library alone. */
+static int64_t libc_shift(const sched_hours_t *h, int64_t ms)
+{
+    time_t sec = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    int m;
+    bool in;
+
+    if (sched_hours_all_day(h) || localtime_r(&sec, &tm) == NULL)
+        return ms;
+    m = tm.tm_hour * 60 + tm.tm_min;
+    in = h->start_min < h->end_min ? m >= h->start_min && m < h->end_min
+                                   : m >= h->start_min || m < h->end_min;
+    if (in)
+        return ms;
+    if (h->start_min < h->end_min && m >= h->end_min)
+        tm.tm_mday += 1;
+    tm.tm_hour = h->start_min / 60;
+    tm.tm_min = h->start_min % 60;
+    tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    return (int64_t)mktime(&tm) * 1000;
+}
+
+/* What sched_hours_add_days() computes, by the C library alone. */
+static int64_t libc_add_days(int64_t ms, int days)
+{
+    int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    time_t t = (time_t)sec;
+    struct tm tm;
+
+    assert_non_null(localtime_r(&t, &tm));
+    tm.tm_mday += days;
+    tm.tm_isdst = -1;
+    return (int64_t)mktime(&tm) * 1000 + (ms - sec * 1000);
+}
+
+static void test_hours_fixed_offset(void **state)
+{
+    static const char *const zones[] = {
+        "Asia/Shanghai", "Asia/Kolkata", "Asia/Kathmandu",
+        "UTC",           "Etc/GMT-8",    "Asia/Tokyo",
+    };
+    sched_hours_t windows[] = {
+        hours("09:00", "21:00"), hours("22:00", "06:00"),
+        hours("08:30", "17:45"), hours("09:00", "00:00"),
+        hours("00:00", "24:00"),
+    };
+    uint64_t seed = 42;
+    int64_t from = 0;
+
+    (void)state;
+    /* Shanghai's last transition: the end of DST in September 1991. From
+     * a day after it, local times are computed with UTC+8. */
+    assert_int_equal(sched_hours_use_zone("Asia/Shanghai"), 0);
+    assert_true(sched_hours_fixed_since(&from));
+    assert_int_equal(from, at("1991-09-15T01:00:00+08:00"));
+    assert_int_equal(sched_hours_use_zone("America/New_York"), 0);
+    assert_false(sched_hours_fixed_since(&from));
+
+    /* The same results as the C library, 1900 to 2100, on both sides of
+     * each zone's last transition (Kathmandu's file ends in 2038). */
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+        assert_int_equal(sched_hours_use_zone(zones[z]), 0);
+        for (int i = 0; i < 20000; i++) {
+            const sched_hours_t *h = &windows[i % 5];
+            int64_t ms;
+            int days;
+
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            ms = (int64_t)(seed >> 1) % (200LL * 365 * 86400000) -
+                 70LL * 365 * 86400000;
+            days = (int)(seed >> 58) - 8;
+            assert_int_equal(sched_hours_shift(h, ms), libc_shift(h, ms));
+            assert_int_equal(sched_hours_add_days(ms, days),
+                             libc_add_days(ms, days));
+        }
+    }
+    assert_int_equal(sched_hours_use_zone("Asia/Shanghai"), 0);
 }
 
 /* ---- the planner: a store in a temporary directory ---------------------- */
@@ -836,6 +921,253 @@ static void test_apply_grade_same_as_plan_and_fire(void **state)
     teardown(&fxs[1]);
 }
 
+/* ---- totals, keys and pages --------------------------------------------- */
+
+/* Applies g at now with sched_apply_grade() in a transaction of its own;
+ * returns how many reminders fired. */
+static int apply(fixture_t *fx, grade_t *g, const char *now)
+{
+    MDB_txn *txn = begin(fx);
+    int n = -1;
+
+    assert_int_equal(
+        sched_apply_grade(fx->st, txn, fx->ob, &fx->rules, &g->gr, at(now), &n),
+        0);
+    assert_int_equal(store_commit(txn), 0);
+    return n;
+}
+
+/* True when meta holds name; its value in *v. */
+static bool meta_has(fixture_t *fx, const char *name, uint64_t *v)
+{
+    MDB_txn *txn;
+    MDB_val val;
+    int rc;
+
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+    rc = store_get(txn, store_db(fx->st, "meta"), name, strlen(name), &val);
+    if (rc == 0 && v)
+        *v = val.mv_size == 8 ? wire_get_u64(val.mv_data) : 0;
+    mdb_txn_abort(txn);
+    assert_true(rc == 0 || rc == KY_ENOTFOUND);
+    return rc == 0;
+}
+
+static MDB_stat db_stat(fixture_t *fx, const char *name)
+{
+    MDB_stat stat;
+    MDB_txn *txn;
+
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+    assert_int_equal(mdb_stat(txn, store_db(fx->st, name), &stat), 0);
+    mdb_txn_abort(txn);
+    return stat;
+}
+
+static void expect_totals(fixture_t *fx, uint64_t planned, uint64_t fired,
+                          uint64_t pending, uint64_t cancelled)
+{
+    sched_totals_t t = totals(fx);
+
+    assert_int_equal(t.planned, planned);
+    assert_int_equal(t.fired, fired);
+    assert_int_equal(t.pending, pending);
+    assert_int_equal(t.cancelled, cancelled);
+}
+
+/*
+ * Totals are counted from the fired and due indexes plus the cancelled and
+ * dropped counters: no counter is read and written per follow-up.
+ */
+static void test_totals_from_indexes(void **state)
+{
+    fixture_t *fx = *state;
+    uint8_t stray[16];
+    uint64_t v = 0;
+    MDB_txn *txn;
+    grade_t g;
+    int rc;
+
+    /* A new lead: the first call fires at once, a cadence is planned. */
+    fx->rules.speed_to_lead_ms = 0;
+    new_lead(&g, 1, "2026-03-02T10:00:00+08:00");
+    assert_int_equal(apply(fx, &g, "2026-03-02T10:00:01+08:00"), 1);
+    expect_totals(fx, 2, 1, 1, 0);
+
+    /* A new grade replaces the cadence. */
+    grade_init(&g, 1, "agent-1", GRADE_A, "2026-03-02T11:00:00+08:00");
+    assert_int_equal(apply(fx, &g, "2026-03-02T11:00:00+08:00"), 0);
+    expect_totals(fx, 3, 1, 1, 1);
+    assert_false(meta_has(fx, "sched_planned", NULL));
+    assert_false(meta_has(fx, "sched_fired", NULL));
+
+    /* A due entry without its record (a damaged store) counts as planned
+     * while it waits, and as dropped once its time came. */
+    wire_put_u64(stray, (uint64_t)at("2026-03-03T10:00:00+08:00"));
+    wire_put_u64(stray + 8, 12345);
+    txn = begin(fx);
+    rc = store_put(txn, store_db(fx->st, "due"), stray, 16, "", 0, 0);
+    assert_int_equal(rc, 0);
+    assert_int_equal(store_commit(txn), 0);
+    expect_totals(fx, 4, 1, 2, 1);
+    assert_int_equal(fire(fx, "2026-03-04T10:00:00+08:00", 100), 0);
+    expect_totals(fx, 4, 1, 1, 1);
+    assert_true(meta_has(fx, "sched_dropped", &v));
+    assert_int_equal(v, 1);
+
+    /* The cadence fires and its next cycle is planned. */
+    assert_int_equal(fire(fx, "2026-03-05T11:00:00+08:00", 100), 1);
+    expect_totals(fx, 5, 2, 1, 1);
+
+    /* Stores written before kept counters of planned and fired follow-ups
+     * in meta, with the numbers counted here; they are left alone. */
+    txn = begin(fx);
+    assert_int_equal(store_meta_put(fx->st, txn, "sched_planned", 4), 0);
+    assert_int_equal(store_meta_put(fx->st, txn, "sched_fired", 2), 0);
+    assert_int_equal(store_commit(txn), 0);
+    new_lead(&g, 2, "2026-03-05T12:00:00+08:00");
+    assert_int_equal(apply(fx, &g, "2026-03-05T12:00:00+08:00"), 1);
+    expect_totals(fx, 7, 3, 2, 1);
+    assert_true(meta_has(fx, "sched_planned", &v));
+    assert_int_equal(v, 4);
+}
+
+/*
+ * New customers' keys are mostly the last of their databases and are
+ * appended; one whose id is older than a customer planned before is put
+ * in its place all the same.
+ */
+static void test_new_customers_out_of_order(void **state)
+{
+    Keyuan__V1__ReminderQuery q = KEYUAN__V1__REMINDER_QUERY__INIT;
+    Keyuan__V1__ReminderList l = KEYUAN__V1__REMINDER_LIST__INIT;
+    static const uint64_t customers[] = {100, 50, 200, 75};
+    fixture_t *fx = *state;
+    MDB_txn *txn;
+    grade_t g;
+
+    fx->rules.speed_to_lead_ms = 0;
+    for (int i = 0; i < 4; i++) {
+        new_lead(&g, customers[i], "2026-03-02T10:00:00+08:00");
+        g.gr.grade = i % 2 ? GRADE_A : GRADE_B;
+        assert_int_equal(apply(fx, &g, "2026-03-02T10:00:01+08:00"), 1);
+    }
+    expect_totals(fx, 8, 4, 4, 0);
+    for (int i = 0; i < 4; i++) {
+        Keyuan__V1__Reminder *r = pending(fx, customers[i], KIND_CADENCE);
+
+        assert_int_equal(r->grade, i % 2 ? GRADE_A : GRADE_B);
+        keyuan__v1__reminder__free_unpacked(r, NULL);
+    }
+
+    assert_int_equal(store_begin(fx->st, NULL, true, &txn), 0);
+    q.include_planned = true;
+    for (int i = 0; i < 4; i++) {
+        q.customer_id = customers[i];
+        assert_int_equal(sched_query(fx->st, txn, &q, &l), 0);
+        assert_int_equal(l.n_reminders, 2);
+        assert_int_equal(l.reminders[0]->kind, KIND_SPEED);
+        assert_non_null(l.reminders[0]->fired_at);
+        assert_int_equal(l.reminders[1]->kind, KIND_CADENCE);
+        assert_null(l.reminders[1]->fired_at);
+        for (size_t j = 0; j < l.n_reminders; j++)
+            assert_int_equal(l.reminders[j]->customer_id, customers[i]);
+        sched_list_clear(&l);
+    }
+    mdb_txn_abort(txn);
+
+    /* The same result again: no second first call for anyone. */
+    for (int i = 0; i < 4; i++) {
+        new_lead(&g, customers[i], "2026-03-02T10:00:00+08:00");
+        g.gr.grade = i % 2 ? GRADE_A : GRADE_B;
+        assert_int_equal(apply(fx, &g, "2026-03-02T10:00:01+08:00"), 0);
+    }
+    expect_totals(fx, 8, 4, 4, 0);
+}
+
+/*
+ * A new customer's two records, the first call fired at once and the
+ * cadence, are written in id order at the end of the tree, so that their
+ * pages fill up (42 records a page here). Written the other way round,
+ * the older record went in before the newer one and split full pages in
+ * the middle (31 a page here, 28 in make bench).
+ */
+static void test_new_customer_records_fill_pages(void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t customer = (uint64_t)at("2026-03-02T10:00:00+08:00") << 20;
+    int64_t now = at("2026-03-02T10:00:01+08:00");
+    MDB_stat stat;
+    grade_t g;
+
+    fx->rules.speed_to_lead_ms = 0;
+    fx->rules.cadence_days[GRADE_C] = 30;
+    for (int batch = 0; batch < 10; batch++) {
+        MDB_txn *txn = begin(fx);
+
+        for (int i = 0; i < 300; i++, customer++) {
+            int n = 0, rc;
+
+            /* Customer and agent ids as make bench has them. */
+            new_lead(&g, customer, "2026-03-02T10:00:00+08:00");
+            g.gr.agent_id = "a01";
+            g.gr.grade = GRADE_A + (int)(customer % 4);
+            rc = sched_apply_grade(fx->st, txn, fx->ob, &fx->rules, &g.gr, now,
+                                   &n);
+            assert_int_equal(rc, 0);
+            assert_int_equal(n, 1);
+        }
+        assert_int_equal(store_commit(txn), 0);
+    }
+    stat = db_stat(fx, "followups");
+    assert_int_equal(stat.ms_entries, 6000);
+    assert_true(stat.ms_entries / stat.ms_leaf_pages >= 38);
+    stat = db_stat(fx, "by_customer");
+    assert_true(stat.ms_entries / stat.ms_leaf_pages >= 140);
+}
+
+/* A cadence that fires when its grade has no cadence any more leaves no
+ * pending cadence behind. */
+static void test_cadence_fires_when_switched_off(void **state)
+{
+    fixture_t *fx = *state;
+    grade_t g;
+
+    grade_init(&g, 8, "agent-1", GRADE_A, "2026-03-02T10:00:00+08:00");
+    plan(fx, &g, "2026-03-02T10:00:00+08:00");
+    fx->rules.cadence_days[GRADE_A] = 0;
+    assert_int_equal(fire(fx, "2026-03-05T12:00:00+08:00", 100), 1);
+    assert_false(has_pending(fx, 8, KIND_CADENCE));
+    expect_totals(fx, 1, 1, 0, 0);
+}
+
+/* The first call's text at each setting of the delay. */
+static void test_speed_texts(void **state)
+{
+    static const struct {
+        int64_t ms;
+        const char *text;
+    } cases[] = {
+        {0, "新客户，请立即首次联系"},
+        {90 * 1000, "新客户 90 秒内首次联系"},
+        {15 * 60 * 1000, "新客户 15 分钟内首次联系"},
+        {120 * 60 * 1000, "新客户 120 分钟内首次联系"},
+    };
+    fixture_t *fx = *state;
+    grade_t g;
+
+    for (int i = 0; i < 4; i++) {
+        Keyuan__V1__Reminder *r;
+
+        fx->rules.speed_to_lead_ms = cases[i].ms;
+        new_lead(&g, (uint64_t)i + 1, "2026-03-02T10:00:00+08:00");
+        plan(fx, &g, "2026-03-02T10:00:00+08:00");
+        r = pending(fx, (uint64_t)i + 1, KIND_SPEED);
+        assert_string_equal(r->text, cases[i].text);
+        keyuan__v1__reminder__free_unpacked(r, NULL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest hours_tests[] = {
@@ -845,6 +1177,7 @@ int main(void)
         cmocka_unit_test(test_hours_rollover),
         cmocka_unit_test(test_hours_other_windows),
         cmocka_unit_test(test_hours_dst),
+        cmocka_unit_test(test_hours_fixed_offset),
     };
     const struct CMUnitTest planner_tests[] = {
         cmocka_unit_test_setup_teardown(test_new_customer, setup, teardown),
@@ -862,6 +1195,15 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_query, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_due, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_totals_from_indexes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_new_customers_out_of_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_new_customer_records_fill_pages,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cadence_fires_when_switched_off,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_speed_texts, setup, teardown),
         /* Last: it runs the process on the test clock. */
         cmocka_unit_test(test_apply_grade_same_as_plan_and_fire),
     };
