@@ -135,7 +135,7 @@ int outbox_append(outbox_t *ob, MDB_txn *txn, Envelope *msg)
     msg->epoch = store_epoch(ob->st);
 
     wire_put_u64(key, msg->seq);
-    rc = store_put_msg(txn, ob->db, key, 8, &msg->base);
+    rc = store_append_msg(txn, ob->db, key, 8, &msg->base); /* seq grows */
     if (rc)
         return rc;
     return store_meta_put(ob->st, txn, "outbox_next", msg->seq + 1);

@@ -46,10 +46,19 @@ uint64_t store_epoch(const store_t *st);
 /*
  * Begins a transaction (a child of parent when parent is not NULL).
  * readonly selects a read transaction. Returns 0 or KY_ESTORE.
+ *
+ * A top-level write transaction keeps the meta values it reads or sets
+ * in memory and writes them at store_commit(): commit it with that, not
+ * mdb_txn_commit(), or its meta changes are lost. (mdb_txn_abort() is
+ * fine.) A nested transaction writes them back first and reads meta from
+ * the database.
  */
 int store_begin(store_t *st, MDB_txn *parent, bool readonly, MDB_txn **txn);
 
-/* Commits txn durably. Returns 0 or KY_ESTORE/KY_EFULL (txn is gone). */
+/*
+ * Writes the meta values txn cached, then commits it durably. Returns 0
+ * or KY_ESTORE/KY_EFULL (txn is gone either way).
+ */
 int store_commit(MDB_txn *txn);
 
 /*
@@ -71,6 +80,14 @@ int store_put_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
                   const ProtobufCMessage *msg);
 
 /*
+ * store_put_msg() of a key expected to sort after every key in db (a new
+ * time-ordered id): LMDB appends it without searching the tree, about
+ * half the work of a put. A key that is not last is put the usual way.
+ */
+int store_append_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
+                     const ProtobufCMessage *msg);
+
+/*
  * Reads key and unpacks it as desc into *out (free with
  * protobuf_c_message_free_unpacked). Returns 0, KY_ENOTFOUND, KY_EDECODE.
  */
@@ -81,7 +98,12 @@ int store_get_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
 /* Deletes key; a missing key is not an error. */
 int store_del(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen);
 
-/* A named 64-bit counter in meta; 0 when it was never set. */
+/*
+ * A named 64-bit counter in meta; 0 when it was never set. Within a
+ * top-level write transaction both work on a copy in memory, written at
+ * store_commit() (see store_begin()); names of 48 bytes or more, and a
+ * ninth name, go to the database each time.
+ */
 int store_meta_get(store_t *st, MDB_txn *txn, const char *name, uint64_t *v);
 int store_meta_put(store_t *st, MDB_txn *txn, const char *name, uint64_t v);
 

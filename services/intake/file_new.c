@@ -141,14 +141,14 @@ void file_new_build(file_new_t *nf, const Keyuan__V1__LeadEvent *ev,
 
 /* ---- the two records ----------------------------------------------------- */
 
-/* Stores msg under id in dbi. */
+/* Stores msg under id in dbi: a new id, so the last key there. */
 static int record_put(MDB_txn *txn, MDB_dbi dbi, uint64_t id,
                       const ProtobufCMessage *msg)
 {
     uint8_t key[8];
 
     file_key(key, id);
-    return store_put_msg(txn, dbi, key, 8, msg);
+    return store_append_msg(txn, dbi, key, 8, msg);
 }
 
 /* Splits the file as file_store.h says: needs and consent are not personal. */

@@ -96,7 +96,8 @@ int history_add_created(file_db_t *db, MDB_txn *txn, uint64_t id,
     change.kind = (char *)why->kind;
     change.created = (Keyuan__V1__CustomerView *)file;
     entry_key(key, id, change.change_id);
-    return store_put_msg(txn, db->history, key, sizeof key, &change.base);
+    /* The newest customer's first entry: the last key of history. */
+    return store_append_msg(txn, db->history, key, sizeof key, &change.base);
 }
 
 /* ---- a created file's fields ------------------------------------------- */
