@@ -34,6 +34,7 @@
 #include "store.h"
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,8 @@
 #define HASHIDX_RECENT_MIN 8192
 /* ...and at least main's entries divided by this. */
 #define HASHIDX_RECENT_SHARE 8
+/* ...but never more than this: the batch that moves them waits. */
+#define HASHIDX_RECENT_MAX 65536
 
 typedef struct hashidx {
     MDB_dbi recent;   /* new entries, moved to main in bulk */

@@ -177,6 +177,22 @@ static void test_limit_grows_with_main(void **state)
     assert_int_equal(get(f, 1000000 + big / 2), 1000000 + big / 2);
 }
 
+/* However large main grows, recent moves at HASHIDX_RECENT_MAX. */
+static void test_limit_stops_growing(void **state)
+{
+    fixture_t *f = *state;
+    size_t big = (size_t)HASHIDX_RECENT_MAX * HASHIDX_RECENT_SHARE * 5 / 4;
+
+    main_preset(f, 10000000, big);
+    index_open(f);
+    for (size_t i = 1; i < HASHIDX_RECENT_MAX; i++)
+        put(f, i, i);
+    assert_int_equal(entries(f, f->ix.recent), HASHIDX_RECENT_MAX - 1);
+    put(f, HASHIDX_RECENT_MAX, 1);
+    assert_int_equal(entries(f, f->ix.recent), 0);
+    assert_int_equal(entries(f, f->ix.main), big + HASHIDX_RECENT_MAX);
+}
+
 /*
  * A key never put is answered without a lookup, nearly always; a key
  * put is always found: from the store at open, after puts, and after
@@ -216,6 +232,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reads_both_tiers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moves_in_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_grows_with_main, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_limit_stops_growing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
     };
