@@ -53,10 +53,21 @@ void file_doc_trim(const char **s, size_t *len)
 
 bool file_doc_blank(const char *s)
 {
-    size_t len = s ? strlen(s) : 0;
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    utf8proc_ssize_t left = s ? (utf8proc_ssize_t)strlen(s) : 0;
 
-    file_doc_trim(&s, &len);
-    return len == 0;
+    /* Stops at the first character that is not a space: most text is
+     * decided by its first one. */
+    while (left > 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+
+        if (n <= 0 || !is_space(cp))
+            return false;
+        p += n;
+        left -= n;
+    }
+    return true;
 }
 
 void file_doc_drop_blanks(json_t *doc)
