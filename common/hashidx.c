@@ -181,14 +181,7 @@ int hashidx_get_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
     MDB_val v;
     int rc = hashidx_get(txn, ix, key, klen, &v);
 
-    if (rc)
-        return rc;
-    *out = protobuf_c_message_unpack(desc, NULL, v.mv_size, v.mv_data);
-    if (*out == NULL) {
-        log_error("event=stored_record_corrupt type=%s", desc->name);
-        return KY_EDECODE;
-    }
-    return KY_OK;
+    return rc ? rc : store_unpack(&v, desc, out);
 }
 
 /*

@@ -320,6 +320,17 @@ int store_append_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
     return KY_OK;
 }
 
+int store_unpack(const MDB_val *v, const ProtobufCMessageDescriptor *desc,
+                 ProtobufCMessage **out)
+{
+    *out = protobuf_c_message_unpack(desc, NULL, v->mv_size, v->mv_data);
+    if (*out == NULL) {
+        log_error("event=stored_record_corrupt type=%s", desc->name);
+        return KY_EDECODE;
+    }
+    return KY_OK;
+}
+
 int store_get_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
                   const ProtobufCMessageDescriptor *desc,
                   ProtobufCMessage **out)
@@ -327,14 +338,7 @@ int store_get_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
     MDB_val v;
     int rc = store_get(txn, db, key, klen, &v);
 
-    if (rc)
-        return rc;
-    *out = protobuf_c_message_unpack(desc, NULL, v.mv_size, v.mv_data);
-    if (*out == NULL) {
-        log_error("event=stored_record_corrupt type=%s", desc->name);
-        return KY_EDECODE;
-    }
-    return KY_OK;
+    return rc ? rc : store_unpack(&v, desc, out);
 }
 
 int store_del(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen)

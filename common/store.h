@@ -88,6 +88,13 @@ int store_append_msg(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,
                      const ProtobufCMessage *msg);
 
 /*
+ * Unpacks a stored value as desc into *out (free with
+ * protobuf_c_message_free_unpacked). Returns 0, or KY_EDECODE (logged).
+ */
+int store_unpack(const MDB_val *v, const ProtobufCMessageDescriptor *desc,
+                 ProtobufCMessage **out);
+
+/*
  * Reads key and unpacks it as desc into *out (free with
  * protobuf_c_message_free_unpacked). Returns 0, KY_ENOTFOUND, KY_EDECODE.
  */
