@@ -211,31 +211,73 @@ int outbox_prune(outbox_t *ob, MDB_txn *txn)
     return KY_OK;
 }
 
-/* Sends stored entries after ob->sent, up to the window. */
+/*
+ * Sends the n entries in items, the last numbered last: one alone as it
+ * is, several as one EnvelopeBatch, so that a busy link costs one ZeroMQ
+ * message per batch. Returns false when ZeroMQ took nothing (no receiver
+ * or a full queue: the resend timer tries again).
+ */
+static bool send_items(outbox_t *ob, ProtobufCBinaryData *items, size_t n,
+                       uint64_t last)
+{
+    Envelope env = KEYUAN__V1__ENVELOPE__INIT;
+    Keyuan__V1__EnvelopeBatch batch = KEYUAN__V1__ENVELOPE_BATCH__INIT;
+    zmq_msg_t msg;
+
+    if (n == 1) {
+        if (zmq_send(ob->sock, items[0].data, items[0].len, ZMQ_DONTWAIT) < 0)
+            return false;
+    } else {
+        batch.items = items;
+        batch.n_items = n;
+        env.body_case = KEYUAN__V1__ENVELOPE__BODY_BATCH;
+        env.batch = &batch;
+        zmq_msg_init_size(&msg, protobuf_c_message_get_packed_size(&env.base));
+        protobuf_c_message_pack(&env.base, zmq_msg_data(&msg));
+        if (zmq_msg_send(&msg, ob->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return false;
+        }
+    }
+    if (ob->sent == ob->acked)
+        ob->progress_ms = clock_mono_ms();
+    ob->sent = last;
+    if (ob->sent > ob->stored)
+        ob->stored = ob->sent;
+    return true;
+}
+
+/* Sends stored entries after ob->sent, up to the window, in batches. */
 static int outbox_send_new(outbox_t *ob, MDB_txn *txn)
 {
+    ProtobufCBinaryData items[OUTBOX_BATCH_ITEMS];
+    size_t n = 0, bytes = 0;
+    uint64_t last = 0;
     MDB_cursor *cur;
     MDB_val k, v;
     uint8_t key[8];
     int rc = mdb_cursor_open(txn, ob->db, &cur), op = MDB_SET_RANGE;
+    bool ok = true;
 
     if (rc)
         return store_err(rc, "cursor_open");
     wire_put_u64(key, ob->sent + 1);
     k.mv_size = 8;
     k.mv_data = key;
-    while (ob->sent - ob->acked < OUTBOX_WINDOW &&
+    while (ok && ob->sent + n - ob->acked < OUTBOX_WINDOW &&
            mdb_cursor_get(cur, &k, &v, op) == 0) {
         op = MDB_NEXT;
-        if (zmq_send(ob->sock, v.mv_data, v.mv_size, ZMQ_DONTWAIT) < 0)
-            break; /* no receiver or queue full: resend timer retries */
-        if (ob->sent == ob->acked)
-            ob->progress_ms = clock_mono_ms();
-        ob->sent = wire_get_u64(k.mv_data);
-        if (ob->sent > ob->stored)
-            ob->stored = ob->sent;
+        items[n++] = (ProtobufCBinaryData){v.mv_size, v.mv_data};
+        bytes += v.mv_size;
+        last = wire_get_u64(k.mv_data);
+        if (n == OUTBOX_BATCH_ITEMS || bytes >= OUTBOX_BATCH_BYTES) {
+            ok = send_items(ob, items, n, last);
+            n = bytes = 0;
+        }
     }
-    mdb_cursor_close(cur);
+    if (ok && n > 0)
+        send_items(ob, items, n, last);
+    mdb_cursor_close(cur); /* items pointed into the store until here */
     return KY_OK;
 }
 

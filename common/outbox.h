@@ -31,6 +31,14 @@ typedef struct outbox outbox_t;
 #define OUTBOX_RESEND_MS 1000
 
 /*
+ * Entries waiting together go out as one EnvelopeBatch of at most this
+ * many entries or about this many bytes (the receiving service takes
+ * each entry as if it had come alone).
+ */
+#define OUTBOX_BATCH_ITEMS 64
+#define OUTBOX_BATCH_BYTES (32 * 1024)
+
+/*
  * Creates the outbox of store st, sending as sender to endpoint (a ZeroMQ
  * endpoint the receiver binds). zctx is the process's ZeroMQ context.
  * Returns NULL with *err set on failure.

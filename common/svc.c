@@ -819,13 +819,55 @@ static void reject_undecodable(svc_t *svc, item_t *it)
  */
 
 /* Reads up to SVC_BATCH_MAX waiting messages; returns how many. */
+/*
+ * Spreads the EnvelopeBatch that item n holds over items n, n+1, ...,
+ * each with its own copy of the route, as if each had come alone; an
+ * item that is not a batch stays. Returns how many items it now fills.
+ */
+static int item_expand(svc_t *svc, int n)
+{
+    item_t *it = &svc->items[n];
+    const Keyuan__V1__EnvelopeBatch *b;
+    int count;
+
+    if (it->msg == NULL ||
+        it->msg->body_case != KEYUAN__V1__ENVELOPE__BODY_BATCH)
+        return 1;
+    b = it->msg->batch;
+    count =
+        b->n_items < OUTBOX_BATCH_ITEMS ? (int)b->n_items : OUTBOX_BATCH_ITEMS;
+    if ((size_t)count < b->n_items)
+        log_warn("event=batch_cut items=%zu kept=%d", b->n_items, count);
+    if (count == 0) {
+        item_clear(it);
+        return 0;
+    }
+    for (int i = count - 1; i >= 0; i--) {
+        item_t *to = &svc->items[n + i];
+
+        if (i > 0) {
+            to->nroute = it->nroute;
+            for (int r = 0; r < it->nroute; r++) {
+                zmq_msg_init(&to->route[r]);
+                zmq_msg_copy(&to->route[r], &it->route[r]);
+            }
+        }
+        to->msg = keyuan__v1__envelope__unpack(&svc->pbuf, b->items[i].len,
+                                               b->items[i].data);
+        if (to->msg == NULL)
+            log_warn("event=undecodable_message bytes=%zu", b->items[i].len);
+    }
+    return count;
+}
+
+/* Reads waiting messages, batches spread out, up to SVC_BATCH_MAX. */
 static int batch_read(svc_t *svc)
 {
     int n = 0;
 
-    while (n < SVC_BATCH_MAX &&
+    while (n + OUTBOX_BATCH_ITEMS <= SVC_BATCH_MAX &&
            item_read(svc, &svc->items[n], ZMQ_DONTWAIT) == 1)
-        n++;
+        n += item_expand(svc, n);
     return n;
 }
 

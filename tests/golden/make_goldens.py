@@ -399,6 +399,15 @@ def test_all(pb):
         bigs=[-9223372036854775808, 9223372036854775807, 0], ratio2=-2.5e-5)
 
 
+def envelope_batch(pb):
+    items = [pb["envelope"].Envelope(seq=n, sender="grading", epoch=9)
+             for n in (1, 2)]
+    items[0].grade.CopyFrom(grade_result(pb))
+    items[1].ack.CopyFrom(ack(pb))
+    return pb["flow"].EnvelopeBatch(
+        items=[e.SerializeToString() for e in items] + [b""])
+
+
 def test_all_count(pb):
     """The other oneof member, set to its default value."""
     return pb["test"].TestAll(count=0, ratio=3.4028234663852886e38)
@@ -424,6 +433,7 @@ SAMPLES = {
     "QuarantineReplay": quarantine_replay,
     "GradeQuery": grade_query, "GradeHistory": grade_history,
     "CivilDate": civil_date_golden, "Contacts": contacts,
+    "EnvelopeBatch": envelope_batch,
     "TestAll": test_all, "TestAll_count": test_all_count,
 }
 
@@ -440,7 +450,7 @@ BODIES = {
     "quarantine_query": quarantine_query, "quarantine_list": quarantine_list,
     "quarantine_replay": quarantine_replay, "agent_query": agent_query,
     "agent_list": agent_list, "grade_query": grade_query,
-    "grade_history": grade_history,
+    "grade_history": grade_history, "batch": envelope_batch,
 }
 
 

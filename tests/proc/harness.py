@@ -53,6 +53,20 @@ def free_port():
     return port
 
 
+def link_items(payload):
+    """The envelopes of one link message: an outbox batches what waits."""
+    env = pb.Envelope()
+    env.ParseFromString(payload)
+    if env.WhichOneof("body") != "batch":
+        return [env]
+    items = []
+    for raw in env.batch.items:
+        item = pb.Envelope()
+        item.ParseFromString(raw)
+        items.append(item)
+    return items
+
+
 class Cluster:
     """The four services, started in order notifier -> intake."""
 

@@ -20,7 +20,8 @@ import unittest
 import zmq
 from google.protobuf import timestamp_pb2
 
-from harness import BIN, Cluster, common_pb2, control_pb2, flow_pb2, pb
+from harness import (BIN, Cluster, common_pb2, control_pb2, flow_pb2,
+                     link_items, pb)
 
 KIND = flow_pb2.ReminderKind
 GRADE = common_pb2.Grade
@@ -92,20 +93,23 @@ class Neighbours:
         while self.notifier.poll(wait_ms):
             wait_ms = 0
             ident, data = self.notifier.recv_multipart()
-            env = pb.Envelope()
-            env.ParseFromString(data)
-            assert env.sender == "scheduler", env
-            last = self.applied.get(env.epoch, 0)
-            if env.seq == last + 1:
-                self.apply(env)
-                last = env.seq
-                self.applied[env.epoch] = last
-            elif env.seq <= last:
-                self.repeats += 1
-            ack = pb.Envelope()
-            ack.ack.seq = last
-            ack.ack.epoch = env.epoch
-            self.notifier.send_multipart([ident, ack.SerializeToString()])
+            for env in link_items(data):
+                self.take(ident, env)
+
+    def take(self, ident, env):
+        """Applies one link message unless it is a repeat, and acks."""
+        assert env.sender == "scheduler", env
+        last = self.applied.get(env.epoch, 0)
+        if env.seq == last + 1:
+            self.apply(env)
+            last = env.seq
+            self.applied[env.epoch] = last
+        elif env.seq <= last:
+            self.repeats += 1
+        ack = pb.Envelope()
+        ack.ack.seq = last
+        ack.ack.epoch = env.epoch
+        self.notifier.send_multipart([ident, ack.SerializeToString()])
 
     def apply(self, env):
         r = env.reminder

@@ -27,6 +27,14 @@ typedef struct fixture {
     outbox_t *ob;
 } fixture_t;
 
+/* Entries of the last batch received, handed out one by one. */
+static struct {
+    Envelope *env[OUTBOX_BATCH_ITEMS];
+    int n, at;
+    zmq_msg_t route;
+    int messages; /* ZeroMQ messages received */
+} got;
+
 static void open_sender(fixture_t *fx)
 {
     int err;
@@ -65,6 +73,9 @@ static int teardown(void **state)
     fixture_t *fx = *state;
     char cmd[128];
 
+    for (; got.at < got.n; got.at++) /* what a test did not look at */
+        wire_free(got.env[got.at]);
+
     close_sender(fx);
     zmq_close(fx->receiver);
     zmq_ctx_term(fx->zctx);
@@ -92,22 +103,54 @@ static void append(fixture_t *fx, int n, uint64_t first_id)
     assert_int_equal(store_commit(txn), 0);
 }
 
-/* Receives one message at the receiver; returns it and its route. */
+/* Keeps the items of batch env for receive(). */
+static void keep_items(Envelope *env)
+{
+    Keyuan__V1__EnvelopeBatch *b = env->batch;
+
+    assert_true(b->n_items > 1 && b->n_items <= OUTBOX_BATCH_ITEMS);
+    for (size_t i = 0; i < b->n_items; i++) {
+        got.env[i] = wire_unpack(b->items[i].data, b->items[i].len);
+        assert_non_null(got.env[i]);
+    }
+    got.n = (int)b->n_items;
+    got.at = 0;
+    wire_free(env);
+}
+
+/*
+ * Receives one entry at the receiver; returns it and its route. Entries
+ * that came as one batch come out one by one, each with the route.
+ */
 static Envelope *receive(fixture_t *fx, zmq_msg_t *route)
 {
     zmq_msg_t body;
     Envelope *env;
 
-    if (!zmq_poll(&(zmq_pollitem_t){fx->receiver, 0, ZMQ_POLLIN, 0}, 1, 500))
-        return NULL;
+    if (got.at == got.n) {
+        if (!zmq_poll(&(zmq_pollitem_t){fx->receiver, 0, ZMQ_POLLIN, 0}, 1,
+                      500))
+            return NULL;
+        if (got.messages++ > 0)
+            zmq_msg_close(&got.route);
+        zmq_msg_init(&got.route);
+        zmq_msg_init(&body);
+        assert_true(zmq_msg_recv(&got.route, fx->receiver, 0) >= 0);
+        assert_true(zmq_msg_recv(&body, fx->receiver, 0) >= 0);
+        env = wire_unpack(zmq_msg_data(&body), zmq_msg_size(&body));
+        zmq_msg_close(&body);
+        assert_non_null(env);
+        if (env->body_case != KEYUAN__V1__ENVELOPE__BODY_BATCH) {
+            got.env[0] = env;
+            got.n = 1;
+            got.at = 0;
+        } else {
+            keep_items(env);
+        }
+    }
     zmq_msg_init(route);
-    zmq_msg_init(&body);
-    assert_true(zmq_msg_recv(route, fx->receiver, 0) >= 0);
-    assert_true(zmq_msg_recv(&body, fx->receiver, 0) >= 0);
-    env = wire_unpack(zmq_msg_data(&body), zmq_msg_size(&body));
-    zmq_msg_close(&body);
-    assert_non_null(env);
-    return env;
+    zmq_msg_copy(route, &got.route);
+    return got.env[got.at++];
 }
 
 static void send_ack(fixture_t *fx, zmq_msg_t *route, uint64_t seq)
@@ -169,6 +212,21 @@ static void test_sends_in_order_and_prunes_on_ack(void **state)
     assert_true(outbox_needs_prune(fx->ob));
     prune(fx);
     assert_int_equal(outbox_pending(fx->ob), 2);
+}
+
+/* Entries waiting together travel together, in order, in batches. */
+static void test_sends_in_batches(void **state)
+{
+    fixture_t *fx = *state;
+    int before = got.messages;
+    zmq_msg_t route;
+
+    append(fx, 150, 101);
+    assert_int_equal(outbox_pump(fx->ob), 0);
+    expect_seqs(fx, 1, 150, &route);
+    zmq_msg_close(&route);
+    /* 150 entries in 64 + 64 + 22: three messages, not 150 */
+    assert_int_equal(got.messages - before, 3);
 }
 
 static void test_resends_unacked_after_timeout(void **state)
@@ -275,6 +333,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_restart_resends_and_keeps_numbering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sends_in_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_verdicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ids_grow, setup, teardown),
     };

@@ -183,6 +183,8 @@ static const golden_t GOLDENS[] = {
     {"Envelope_agent_list", &keyuan__v1__envelope__descriptor},
     {"Envelope_grade_query", &keyuan__v1__envelope__descriptor},
     {"Envelope_grade_history", &keyuan__v1__envelope__descriptor},
+    {"Envelope_batch", &keyuan__v1__envelope__descriptor},
+    {"EnvelopeBatch", &keyuan__v1__envelope_batch__descriptor},
     {"TestAll", &test_all_descriptor},
     {"TestAll_count", &test_all_descriptor},
 };

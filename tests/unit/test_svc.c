@@ -275,6 +275,50 @@ static void test_failed_message_leaves_the_batch(void **state)
     unlink(log_path);
 }
 
+/* A batch of requests is answered request by request. */
+static void test_batch_is_spread(void **state)
+{
+    Envelope env = KEYUAN__V1__ENVELOPE__INIT, items[3];
+    Keyuan__V1__LeadEvent leads[3];
+    Keyuan__V1__EnvelopeBatch batch = KEYUAN__V1__ENVELOPE_BATCH__INIT;
+    ProtobufCBinaryData packed[3];
+    const char *sources[3] = {"b1", "b2", "b3"};
+    bool seen_id[3] = {false, false, false};
+    uint8_t *buf;
+    size_t len;
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        keyuan__v1__envelope__init(&items[i]);
+        keyuan__v1__lead_event__init(&leads[i]);
+        leads[i].source = (char *)sources[i];
+        items[i].request_id = 50 + (uint64_t)i;
+        items[i].body_case = KEYUAN__V1__ENVELOPE__BODY_LEAD;
+        items[i].lead = &leads[i];
+        packed[i].data = wire_pack(&items[i].base, &packed[i].len);
+    }
+    batch.items = packed;
+    batch.n_items = 3;
+    env.body_case = KEYUAN__V1__ENVELOPE__BODY_BATCH;
+    env.batch = &batch;
+    buf = wire_pack(&env.base, &len);
+    zmq_send(fx.sock, buf, len, 0);
+    free(buf);
+    for (int i = 0; i < 3; i++) {
+        Envelope *r = receive(fx.sock);
+
+        assert_non_null(r);
+        assert_int_equal(r->reply->status,
+                         KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_ACCEPTED);
+        assert_true(r->request_id >= 50 && r->request_id < 53);
+        seen_id[r->request_id - 50] = true;
+        wire_free(r);
+        free(packed[i].data);
+    }
+    assert_true(seen_id[0] && seen_id[1] && seen_id[2]);
+    assert_true(seen(&fx, "b1") && seen(&fx, "b2") && seen(&fx, "b3"));
+}
+
 /* Expects the replies to n "arena" messages. */
 static void expect_arena_replies(int n)
 {
@@ -332,6 +376,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failed_message_leaves_the_batch),
         cmocka_unit_test(test_memory_is_fresh_for_every_message),
+        cmocka_unit_test(test_batch_is_spread),
     };
 
     return cmocka_run_group_tests(tests, NULL, stop_service);
