@@ -79,6 +79,8 @@ int ident_open(ident_t *id, store_t *st, const char *path)
         return rc;
     if ((rc = store_meta_get(st, txn, "index_key_check", &known)) == 0 &&
         (rc = ident_read_key(id, path, known == 0)) == 0) {
+        crypto_generichash_init(&id->keyed, id->key, sizeof id->key,
+                                IDENT_HASH_BYTES);
         if (known == 0)
             rc = store_meta_put(st, txn, "index_key_check",
                                 ident_fingerprint(id));
@@ -98,10 +100,9 @@ int ident_open(ident_t *id, store_t *st, const char *path)
 void ident_hash(const ident_t *id, enum ident_kind kind, const void *value,
                 size_t len, uint8_t out[IDENT_HASH_BYTES])
 {
-    crypto_generichash_state st;
+    crypto_generichash_state st = id->keyed;
     uint8_t k = (uint8_t)kind;
 
-    crypto_generichash_init(&st, id->key, sizeof id->key, IDENT_HASH_BYTES);
     crypto_generichash_update(&st, &k, 1);
     crypto_generichash_update(&st, value, len);
     crypto_generichash_final(&st, out, IDENT_HASH_BYTES);

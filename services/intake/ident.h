@@ -13,6 +13,7 @@
 #ifndef KEYUAN_IDENT_H
 #define KEYUAN_IDENT_H
 
+#include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,9 @@ enum ident_kind {
 
 typedef struct ident {
     uint8_t key[IDENT_KEY_BYTES]; /* the secret hash key */
+    /* BLAKE2b with the key already absorbed: copied for each hash, which
+     * spares one of the two compressions a short value costs. */
+    crypto_generichash_state keyed;
 } ident_t;
 
 /*
