@@ -82,13 +82,43 @@ static const struct limit fallback = {"", 256, 16};
 #define MAX_HOUSEHOLD 50
 #define MAX_CHILD_AGE 80
 
-static const struct limit *limit_of(const char *path)
+static const struct limit *limit_search(const char *path)
 {
     for (const char *p = path; p; p = strchr(p, '.'), p = p ? p + 1 : p)
         for (const struct limit *l = limits; l->field; l++)
             if (strcmp(l->field, p) == 0)
                 return l;
     return &fallback;
+}
+
+/*
+ * The limit of the field at path: its entry in the table, tried for the
+ * whole path, then without its first part, and so on. Answers are kept
+ * by path, since the search (up to a table scan per part) ran for every
+ * text field of every event. The few paths the protos have fit; a path
+ * that finds its slot taken is searched again, no harm done. (One
+ * thread checks events: intake's loop, or keyuanctl.)
+ */
+static const struct limit *limit_of(const char *path)
+{
+    static struct {
+        char path[FILE_DOC_PATH_MAX];
+        const struct limit *limit;
+    } known[128];
+    uint32_t h = 2166136261u;
+    size_t len = strlen(path), slot;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)path[i]) * 16777619u;
+    slot = h % (sizeof known / sizeof known[0]);
+    if (known[slot].limit && strcmp(known[slot].path, path) == 0)
+        return known[slot].limit;
+    if (len < sizeof known[slot].path) {
+        memcpy(known[slot].path, path, len + 1);
+        known[slot].limit = limit_search(path);
+        return known[slot].limit;
+    }
+    return limit_search(path);
 }
 
 /* Names prefix + field in *f and says what is wrong. Returns false. */
