@@ -834,14 +834,13 @@ static int item_expand(svc_t *svc, int n)
         it->msg->body_case != KEYUAN__V1__ENVELOPE__BODY_BATCH)
         return 1;
     b = it->msg->batch;
-    count =
-        b->n_items < OUTBOX_BATCH_ITEMS ? (int)b->n_items : OUTBOX_BATCH_ITEMS;
-    if ((size_t)count < b->n_items)
-        log_warn("event=batch_cut items=%zu kept=%d", b->n_items, count);
-    if (count == 0) {
-        item_clear(it);
-        return 0;
+    if (b->n_items == 0 || b->n_items > OUTBOX_BATCH_ITEMS) {
+        /* Not what an outbox sends: left whole, it gets an answer (its
+         * body is no request a handler takes) instead of vanishing. */
+        log_warn("event=batch_refused items=%zu", b->n_items);
+        return 1;
     }
+    count = (int)b->n_items;
     for (int i = count - 1; i >= 0; i--) {
         item_t *to = &svc->items[n + i];
 

@@ -103,8 +103,15 @@ static int handle(void *self, MDB_txn *txn, const Envelope *msg,
 {
     fixture_t *f = self;
     store_t *st = svc_store(f->svc);
-    const char *src = msg->lead->source;
+    const char *src;
 
+    if (msg->body_case != KEYUAN__V1__ENVELOPE__BODY_LEAD) {
+        svc_reply(f->svc, reply,
+                  KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_REJECTED,
+                  "unsupported", NULL, "not a lead");
+        return KY_OK;
+    }
+    src = msg->lead->source;
     if (strcmp(src, "arena") == 0)
         return handle_arena(f, reply);
     f->handled++;
@@ -317,6 +324,21 @@ static void test_batch_is_spread(void **state)
     }
     assert_true(seen_id[0] && seen_id[1] && seen_id[2]);
     assert_true(seen(&fx, "b1") && seen(&fx, "b2") && seen(&fx, "b3"));
+
+    /* An empty batch is answered, not dropped. */
+    batch.n_items = 0;
+    env.request_id = 60;
+    buf = wire_pack(&env.base, &len);
+    zmq_send(fx.sock, buf, len, 0);
+    free(buf);
+    {
+        Envelope *r = receive(fx.sock);
+
+        assert_non_null(r);
+        assert_int_equal(r->request_id, 60);
+        assert_string_equal(r->reply->code, "unsupported");
+        wire_free(r);
+    }
 }
 
 /* Expects the replies to n "arena" messages. */
