@@ -1,12 +1,38 @@
-/* hashidx.c - a hash index in two tiers (see hashidx.h). */
+/* hashidx.c - a hash index of logs and a main tree (see hashidx.h). */
 #include "hashidx.h"
 
 #include "err.h"
 #include "logger.h"
+#include "wire.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A log entry's reference: its sequence number and which log holds it.
+ * Sequence numbers start at 1, so 0 marks an empty slot. */
+#define REF(seq, log) ((uint64_t)(seq) << 1 | (uint64_t)(log))
+#define REF_SEQ(ref) ((ref) >> 1)
+#define REF_LOG(ref) ((int)((ref) & 1))
+
+struct hashidx_slot {
+    uint64_t hash; /* key_hash() of the key */
+    uint64_t ref;  /* REF() of its newest log entry; 0: empty */
+};
+
+struct hashidx_frozen {
+    uint64_t seq;
+    uint8_t klen;
+    uint8_t key[HASHIDX_KEY_MAX];
+};
+
+/* A log entry, read in place: valid until the transaction ends. */
+typedef struct log_entry {
+    const uint8_t *key;
+    size_t klen;
+    MDB_val val;
+} log_entry_t;
 
 static size_t entries(MDB_txn *txn, MDB_dbi dbi)
 {
@@ -14,12 +40,6 @@ static size_t entries(MDB_txn *txn, MDB_dbi dbi)
 
     return mdb_stat(txn, dbi, &st) == 0 ? st.ms_entries : 0;
 }
-
-/* ---- the filter ---------------------------------------------------------- */
-
-#define FILTER_BITS_PER_KEY 16 /* about 0.5% false "maybe", blocked */
-#define FILTER_PROBES 4
-#define FILTER_MIN_BITS (1u << 24) /* 2 MiB: a million keys */
 
 /* splitmix64's finaliser: every input bit moves every output bit. */
 static uint64_t mix64(uint64_t x)
@@ -46,6 +66,91 @@ static uint64_t key_hash(const void *key, size_t klen)
     return h;
 }
 
+/* ---- the logs ------------------------------------------------------------ */
+
+/* Splits a log value into key and value; false when it is malformed. */
+static bool entry_parse(const MDB_val *v, log_entry_t *e)
+{
+    const uint8_t *p = v->mv_data;
+
+    if (v->mv_size < 1 || p[0] == 0 || p[0] > v->mv_size - 1)
+        return false;
+    e->klen = p[0];
+    e->key = p + 1;
+    e->val.mv_size = v->mv_size - 1 - p[0];
+    e->val.mv_data = (void *)(p + 1 + p[0]);
+    return true;
+}
+
+/* Reads the entry ref names. Returns 0, KY_ENOTFOUND or a store error. */
+static int log_read(MDB_txn *txn, const hashidx_t *ix, uint64_t ref,
+                    log_entry_t *e)
+{
+    uint8_t k[8];
+    MDB_val v;
+    int rc;
+
+    wire_put_u64(k, REF_SEQ(ref));
+    if ((rc = store_get(txn, ix->log[REF_LOG(ref)], k, 8, &v)) != KY_OK)
+        return rc;
+    if (!entry_parse(&v, e)) {
+        log_error("event=hashidx_bad_entry");
+        return KY_ESTORE;
+    }
+    return KY_OK;
+}
+
+/* Calls fn on every entry of log in sequence order. */
+static int log_scan(MDB_txn *txn, hashidx_t *ix, int log,
+                    int (*fn)(hashidx_t *, MDB_txn *, uint64_t ref,
+                              const log_entry_t *))
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, ix->log[log], &c);
+
+    if (rc)
+        return store_err(rc, "hashidx_cursor");
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        log_entry_t e;
+        int err;
+
+        if (k.mv_size != 8 || !entry_parse(&v, &e)) {
+            log_error("event=hashidx_bad_entry");
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        if ((err = fn(ix, txn, REF(wire_get_u64(k.mv_data), log), &e))) {
+            mdb_cursor_close(c);
+            return err;
+        }
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? KY_OK : store_err(rc, "hashidx_scan");
+}
+
+/* The sequence number of log's last entry; 0 when it is empty. */
+static uint64_t log_last(MDB_txn *txn, const hashidx_t *ix, int log)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    uint64_t seq = 0;
+
+    if (mdb_cursor_open(txn, ix->log[log], &c) != 0)
+        return 0;
+    if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+        seq = wire_get_u64(k.mv_data);
+    mdb_cursor_close(c);
+    return seq;
+}
+
+/* ---- the filter ---------------------------------------------------------- */
+
+#define FILTER_BITS_PER_KEY 16 /* about 0.5% false "maybe", blocked */
+#define FILTER_PROBES 4
+#define FILTER_MIN_BITS (1u << 24) /* 2 MiB: a million keys */
+
 /*
  * A blocked Bloom filter: the probes of a key all fall in one 512-bit
  * block, one cache line, so a lookup costs one miss, not four. The block
@@ -61,9 +166,9 @@ static uint64_t *filter_block(const hashidx_t *ix, uint64_t h)
     return ix->bits + (h & (blocks - 1)) * FILTER_BLOCK_WORDS;
 }
 
-static void filter_add(hashidx_t *ix, const void *key, size_t klen)
+static void filter_add(hashidx_t *ix, uint64_t h)
 {
-    uint64_t h = key_hash(key, klen), *block = filter_block(ix, h);
+    uint64_t *block = filter_block(ix, h);
 
     for (int i = 0; i < FILTER_PROBES; i++) {
         unsigned bit = (unsigned)(h >> (28 + 9 * i)) & 511;
@@ -73,13 +178,12 @@ static void filter_add(hashidx_t *ix, const void *key, size_t klen)
     ix->nkeys++;
 }
 
-static bool filter_maybe(const hashidx_t *ix, const void *key, size_t klen)
+static bool filter_maybe(const hashidx_t *ix, uint64_t h)
 {
-    uint64_t h, *block;
+    const uint64_t *block;
 
     if (ix->bits == NULL)
         return true;
-    h = key_hash(key, klen);
     block = filter_block(ix, h);
     for (int i = 0; i < FILTER_PROBES; i++) {
         unsigned bit = (unsigned)(h >> (28 + 9 * i)) & 511;
@@ -90,20 +194,29 @@ static bool filter_maybe(const hashidx_t *ix, const void *key, size_t klen)
     return true;
 }
 
-/* Adds every key of dbi to the filter. */
-static int filter_scan(hashidx_t *ix, MDB_txn *txn, MDB_dbi dbi)
+/* Adds every key of main to the filter. */
+static int filter_scan_main(hashidx_t *ix, MDB_txn *txn)
 {
     MDB_cursor *c;
     MDB_val k, v;
-    int rc = mdb_cursor_open(txn, dbi, &c);
+    int rc = mdb_cursor_open(txn, ix->main, &c);
 
     if (rc)
         return store_err(rc, "hashidx_cursor");
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        filter_add(ix, k.mv_data, k.mv_size);
+        filter_add(ix, key_hash(k.mv_data, k.mv_size));
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? KY_OK : store_err(rc, "hashidx_scan");
+}
+
+static int filter_add_entry(hashidx_t *ix, MDB_txn *txn, uint64_t ref,
+                            const log_entry_t *e)
+{
+    (void)txn;
+    (void)ref;
+    filter_add(ix, key_hash(e->key, e->klen));
+    return KY_OK;
 }
 
 /*
@@ -128,9 +241,9 @@ static int filter_build(hashidx_t *ix, MDB_txn *txn)
     ix->bits = bits;
     ix->nbits = nbits;
     ix->nkeys = 0;
-    rc = filter_scan(ix, txn, ix->main);
-    if (rc == KY_OK)
-        rc = filter_scan(ix, txn, ix->recent);
+    rc = filter_scan_main(ix, txn);
+    for (int log = 0; log < 2 && rc == KY_OK; log++)
+        rc = log_scan(txn, ix, log, filter_add_entry);
     if (rc) { /* no filter: every lookup goes to the store */
         free(ix->bits);
         ix->bits = NULL;
@@ -138,25 +251,388 @@ static int filter_build(hashidx_t *ix, MDB_txn *txn)
     return rc;
 }
 
+/* Notes a key in the filter, first making it larger when it is full. */
+static void filter_note(MDB_txn *txn, hashidx_t *ix, uint64_t h)
+{
+    if (ix->bits == NULL)
+        return; /* none: lookups all go to the store */
+    if ((ix->nkeys + 1) * FILTER_BITS_PER_KEY <= ix->nbits) {
+        filter_add(ix, h);
+        return;
+    }
+    /* Full: built anew from the store, which holds the key already.
+     * Without one the index is only slower, so a failure fails no put. */
+    if (filter_build(ix, txn) != KY_OK)
+        log_warn("event=hashidx_filter_dropped");
+}
+
+/* ---- the table in memory: key hash -> log entry -------------------------- */
+
+/*
+ * Open addressing with linear probing, at most half full. Slots hold a
+ * 64-bit hash, not the key, so a slot whose hash matches is checked
+ * against the key in its log entry: a lookup reads the log anyway.
+ */
+static size_t slot_of(const hashidx_t *ix, uint64_t h)
+{
+    return h & (ix->nslots - 1);
+}
+
+/*
+ * Finds key in the table. Returns 0 with *at its slot and *e its entry,
+ * KY_ENOTFOUND with *at the empty slot where it would go, or a store
+ * error.
+ */
+static int map_find(MDB_txn *txn, const hashidx_t *ix, const void *key,
+                    size_t klen, uint64_t h, size_t *at, log_entry_t *e)
+{
+    size_t mask = ix->nslots - 1;
+
+    for (size_t i = slot_of(ix, h);; i = (i + 1) & mask) {
+        const struct hashidx_slot *s = &ix->slots[i];
+        int rc;
+
+        if (s->ref == 0) {
+            *at = i;
+            return KY_ENOTFOUND;
+        }
+        if (s->hash != h)
+            continue;
+        if ((rc = log_read(txn, ix, s->ref, e)) != KY_OK)
+            return rc == KY_ENOTFOUND ? KY_ESTORE : rc;
+        if (e->klen == klen && memcmp(e->key, key, klen) == 0) {
+            *at = i;
+            return KY_OK;
+        }
+    }
+}
+
+/* Doubles the table when it is half full. */
+static int map_reserve(hashidx_t *ix)
+{
+    struct hashidx_slot *old = ix->slots, *slots;
+    size_t n = ix->nslots ? ix->nslots * 2 : 1024;
+
+    if ((ix->nused + 1) * 2 <= ix->nslots)
+        return KY_OK;
+    if ((slots = calloc(n, sizeof *slots)) == NULL)
+        return KY_ENOMEM;
+    ix->slots = slots;
+    ix->nslots = n;
+    for (size_t i = 0; old && i < n / 2; i++) {
+        size_t j = slot_of(ix, old[i].hash);
+
+        if (old[i].ref == 0)
+            continue;
+        while (slots[j].ref)
+            j = (j + 1) & (n - 1);
+        slots[j] = old[i];
+    }
+    free(old);
+    return KY_OK;
+}
+
+/* Points key at the log entry ref, whether it was in the table or not. */
+static int map_set(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
+                   uint64_t h, uint64_t ref)
+{
+    log_entry_t e;
+    size_t at;
+    int rc = map_reserve(ix);
+
+    if (rc == KY_OK)
+        rc = map_find(txn, ix, key, klen, h, &at, &e);
+    if (rc == KY_ENOTFOUND) {
+        ix->slots[at].hash = h;
+        ix->nused++;
+        rc = KY_OK;
+    }
+    if (rc == KY_OK)
+        ix->slots[at].ref = ref;
+    return rc;
+}
+
+/*
+ * Empties the slot holding ref, if any (a newer entry of the same key may
+ * have taken it), shifting later slots of the run back so that probes
+ * still find them.
+ */
+static void map_remove(hashidx_t *ix, uint64_t h, uint64_t ref)
+{
+    size_t mask = ix->nslots - 1, i = slot_of(ix, h);
+
+    while (ix->slots[i].ref != ref) {
+        if (ix->slots[i].ref == 0)
+            return;
+        i = (i + 1) & mask;
+    }
+    for (size_t j = (i + 1) & mask; ix->slots[j].ref; j = (j + 1) & mask) {
+        size_t home = slot_of(ix, ix->slots[j].hash);
+
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            ix->slots[i] = ix->slots[j];
+            i = j;
+        }
+    }
+    ix->slots[i].ref = 0;
+    ix->nused--;
+}
+
+/* ---- freezing and moving ------------------------------------------------- */
+
+static int frozen_cmp(const void *a, const void *b)
+{
+    const struct hashidx_frozen *x = a, *y = b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+
+    if (c == 0 && x->klen != y->klen)
+        c = x->klen < y->klen ? -1 : 1;
+    if (c == 0) /* one key twice: the older moves first */
+        c = x->seq < y->seq ? -1 : x->seq > y->seq;
+    return c;
+}
+
+static int frozen_add(hashidx_t *ix, MDB_txn *txn, uint64_t ref,
+                      const log_entry_t *e)
+{
+    struct hashidx_frozen *f;
+
+    (void)txn;
+    if (ix->nfrozen == ix->frozen_cap || e->klen > HASHIDX_KEY_MAX) {
+        log_error("event=hashidx_bad_entry");
+        return KY_ESTORE;
+    }
+    f = &ix->frozen[ix->nfrozen++];
+    f->seq = REF_SEQ(ref);
+    f->klen = (uint8_t)e->klen;
+    memcpy(f->key, e->key, e->klen);
+    return KY_OK;
+}
+
+/* Lists the entries of log in key order, as the frozen log. */
+static int frozen_load(MDB_txn *txn, hashidx_t *ix, int log)
+{
+    size_t n = entries(txn, ix->log[log]);
+    int rc;
+
+    if ((ix->frozen = calloc(n ? n : 1, sizeof *ix->frozen)) == NULL)
+        return KY_ENOMEM;
+    ix->frozen_cap = n;
+    ix->frozen_log = log;
+    ix->nfrozen = 0;
+    rc = log_scan(txn, ix, log, frozen_add);
+    if (rc == KY_OK)
+        qsort(ix->frozen, ix->nfrozen, sizeof *ix->frozen, frozen_cmp);
+    return rc;
+}
+
+static void frozen_free(hashidx_t *ix)
+{
+    free(ix->frozen);
+    ix->frozen = NULL;
+    ix->nfrozen = ix->frozen_cap = ix->moved = 0;
+    ix->frozen_log = -1;
+}
+
+/* Drops the frozen log, all of it moved, and forgets its entries. */
+static int frozen_drop(MDB_txn *txn, hashidx_t *ix)
+{
+    int log = ix->frozen_log, rc;
+
+    rc = store_err(mdb_drop(txn, ix->log[log], 0), "hashidx_drop");
+    if (rc == KY_OK)
+        rc = store_meta_put(ix->st, txn, ix->moved_name, 0);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < ix->nfrozen; i++) {
+        const struct hashidx_frozen *f = &ix->frozen[i];
+
+        map_remove(ix, key_hash(f->key, f->klen), REF(f->seq, log));
+    }
+    frozen_free(ix);
+    ix->main_n = entries(txn, ix->main);
+    return KY_OK;
+}
+
+/* Moves up to n frozen entries to main, in key order; drops the frozen
+ * log once all are there. */
+static int move_some(MDB_txn *txn, hashidx_t *ix, size_t n)
+{
+    size_t stop = ix->moved + n < ix->nfrozen ? ix->moved + n : ix->nfrozen;
+    int rc = KY_OK;
+
+    if (ix->frozen_log < 0)
+        return KY_OK;
+    for (; ix->moved < stop && rc == KY_OK; ix->moved++) {
+        const struct hashidx_frozen *f = &ix->frozen[ix->moved];
+        log_entry_t e;
+
+        rc = log_read(txn, ix, REF(f->seq, ix->frozen_log), &e);
+        if (rc == KY_OK)
+            rc = store_put(txn, ix->main, f->key, f->klen, e.val.mv_data,
+                           e.val.mv_size, 0);
+    }
+    if (rc == KY_OK)
+        rc = store_meta_put(ix->st, txn, ix->moved_name, ix->moved);
+    if (rc == KY_OK && ix->moved == ix->nfrozen)
+        rc = frozen_drop(txn, ix);
+    return rc;
+}
+
+static size_t log_limit(const hashidx_t *ix)
+{
+    size_t limit = ix->main_n / HASHIDX_LOG_SHARE;
+
+    if (limit < HASHIDX_LOG_MIN)
+        limit = HASHIDX_LOG_MIN;
+    return limit > HASHIDX_LOG_MAX ? HASHIDX_LOG_MAX : limit;
+}
+
+/*
+ * Freezes the active log, once whatever is still frozen has moved (a
+ * batch waits for that only when the limit shrank), and makes the other
+ * log active. The sort is the one wait: ~0.1 s at HASHIDX_LOG_MAX.
+ */
+static int freeze(MDB_txn *txn, hashidx_t *ix)
+{
+    int rc = move_some(txn, ix, ix->nfrozen);
+
+    if (rc == KY_OK)
+        rc = frozen_load(txn, ix, ix->active);
+    if (rc)
+        return rc;
+    ix->active = 1 - ix->active;
+    ix->active_n = 0;
+    return KY_OK;
+}
+
+/* ---- the memory, read from the store ------------------------------------- */
+
+static int map_add_entry(hashidx_t *ix, MDB_txn *txn, uint64_t ref,
+                         const log_entry_t *e)
+{
+    return map_set(txn, ix, e->key, e->klen, key_hash(e->key, e->klen), ref);
+}
+
+static void memory_free(hashidx_t *ix)
+{
+    free(ix->slots);
+    ix->slots = NULL;
+    ix->nslots = ix->nused = 0;
+    frozen_free(ix);
+}
+
+/*
+ * Reads the logs as txn sees them. The active log is the one with the
+ * newest entry (a freeze happens only on a put to the other log), and
+ * the frozen one is the other, when it is not empty.
+ */
+static int memory_load(hashidx_t *ix, MDB_txn *txn)
+{
+    uint64_t last[2] = {log_last(txn, ix, 0), log_last(txn, ix, 1)};
+    uint64_t moved = 0;
+    int rc;
+
+    memory_free(ix);
+    ix->touched = 0;
+    ix->active = last[1] > last[0];
+    ix->active_n = entries(txn, ix->log[ix->active]);
+    ix->next_seq = (last[ix->active] ? last[ix->active] : 0) + 1;
+    ix->main_n = entries(txn, ix->main);
+    if ((rc = store_meta_get(ix->st, txn, ix->moved_name, &moved)))
+        return rc;
+    if (last[1 - ix->active]) {
+        int frozen = 1 - ix->active;
+
+        rc = frozen_load(txn, ix, frozen);
+        if (rc == KY_OK)
+            rc = log_scan(txn, ix, frozen, map_add_entry);
+        ix->moved = moved < ix->nfrozen ? moved : ix->nfrozen;
+    }
+    if (rc == KY_OK)
+        rc = log_scan(txn, ix, ix->active, map_add_entry);
+    return rc;
+}
+
+/*
+ * Makes the memory match txn: when the transaction that last changed it
+ * did not commit, it is read again from the logs.
+ */
+static int memory_sync(hashidx_t *ix, MDB_txn *txn)
+{
+    if (ix->touched == 0 || ix->touched == store_write_gen(ix->st))
+        return KY_OK;
+    if (!store_gen_aborted(ix->st, ix->touched)) {
+        ix->touched = 0;
+        return KY_OK;
+    }
+    ix->reloads++;
+    log_info("event=hashidx_reload reason=rolled_back");
+    return memory_load(ix, txn);
+}
+
 /* ---- the index ----------------------------------------------------------- */
 
-int hashidx_open(hashidx_t *ix, store_t *st, const char *main,
-                 const char *recent)
+/* Moves an older build's "recent" entries to main, in one transaction. */
+static int legacy_move(hashidx_t *ix, MDB_dbi legacy)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    size_t n = 0;
+    int rc = store_begin(ix->st, NULL, false, &txn);
+
+    if (rc)
+        return rc;
+    if ((rc = mdb_cursor_open(txn, legacy, &c)) != 0) {
+        store_abort(txn);
+        return store_err(rc, "hashidx_cursor");
+    }
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), n++)
+        if ((rc = mdb_put(txn, ix->main, &k, &v, 0)) != 0)
+            break;
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_drop(txn, legacy, 0);
+    if (rc) {
+        store_abort(txn);
+        return store_err(rc, "hashidx_legacy");
+    }
+    if (n)
+        log_info("event=hashidx_legacy_moved entries=%zu", n);
+    return store_commit(txn);
+}
+
+int hashidx_open(hashidx_t *ix, store_t *st, const hashidx_dbs_t *dbs)
 {
     MDB_txn *txn;
     int rc;
 
-    *ix =
-        (hashidx_t){.recent = store_db(st, recent), .main = store_db(st, main)};
+    *ix = (hashidx_t){.st = st, .frozen_log = -1};
+    ix->main = store_db(st, dbs->main);
+    ix->log[0] = store_db(st, dbs->log[0]);
+    ix->log[1] = store_db(st, dbs->log[1]);
+    if ((size_t)snprintf(ix->moved_name, sizeof ix->moved_name, "%s_moved",
+                         dbs->main) >= sizeof ix->moved_name)
+        return KY_EINVAL;
+    if (dbs->legacy && (rc = legacy_move(ix, store_db(st, dbs->legacy))))
+        return rc;
     if ((rc = store_begin(st, NULL, true, &txn)) != KY_OK)
         return rc;
-    rc = filter_build(ix, txn);
+    rc = memory_load(ix, txn);
+    if (rc == KY_OK)
+        rc = filter_build(ix, txn);
     mdb_txn_abort(txn);
+    if (rc)
+        hashidx_close(ix);
     return rc;
 }
 
 void hashidx_close(hashidx_t *ix)
 {
+    memory_free(ix);
     free(ix->bits);
     ix->bits = NULL;
 }
@@ -164,14 +640,25 @@ void hashidx_close(hashidx_t *ix)
 int hashidx_get(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
                 MDB_val *val)
 {
+    uint64_t h = key_hash(key, klen);
+    log_entry_t e;
+    size_t at;
     int rc;
 
-    if (!filter_maybe(ix, key, klen)) {
+    if (!filter_maybe(ix, h)) {
         ix->skipped++;
         return KY_ENOTFOUND;
     }
-    rc = store_get(txn, ix->recent, key, klen, val);
-    return rc == KY_ENOTFOUND ? store_get(txn, ix->main, key, klen, val) : rc;
+    if ((rc = memory_sync(ix, txn)) != KY_OK)
+        return rc;
+    if (ix->nslots) {
+        rc = map_find(txn, ix, key, klen, h, &at, &e);
+        if (rc == KY_OK)
+            *val = e.val;
+        if (rc != KY_ENOTFOUND)
+            return rc;
+    }
+    return store_get(txn, ix->main, key, klen, val);
 }
 
 int hashidx_get_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
@@ -185,85 +672,76 @@ int hashidx_get_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
 }
 
 /*
- * Moves every entry of recent into main, in key order: sorted puts touch
- * each page of main once, where the same puts spread over many commits
- * would have dirtied a page each time.
+ * Appends an entry for key with room for a value of vlen bytes, which the
+ * caller writes at *room before any other write to txn, then calls
+ * put_end().
  */
-static int move_recent(MDB_txn *txn, const hashidx_t *ix)
+static int put_begin(MDB_txn *txn, hashidx_t *ix, const void *key,
+                     size_t klen, size_t vlen, uint8_t **room)
 {
-    MDB_cursor *c;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(txn, ix->recent, &c);
+    uint8_t k[8];
+    MDB_val kv = {8, k}, v = {1 + klen + vlen, NULL};
+    int rc;
+
+    if (klen == 0 || klen > HASHIDX_KEY_MAX)
+        return KY_EINVAL;
+    if ((rc = memory_sync(ix, txn)) != KY_OK)
+        return rc;
+    ix->touched = store_write_gen(ix->st);
+    if (ix->active_n >= log_limit(ix) && (rc = freeze(txn, ix)) != KY_OK)
+        return rc;
+    wire_put_u64(k, ix->next_seq);
+    rc = mdb_put(txn, ix->log[ix->active], &kv, &v, MDB_APPEND | MDB_RESERVE);
+    if (rc)
+        return store_err(rc, "hashidx_put");
+    *(uint8_t *)v.mv_data = (uint8_t)klen;
+    memcpy((uint8_t *)v.mv_data + 1, key, klen);
+    *room = (uint8_t *)v.mv_data + 1 + klen;
+    return KY_OK;
+}
+
+/* Finishes a put_begin(): the table, the filter and a step of the move. */
+static int put_end(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen)
+{
+    uint64_t h = key_hash(key, klen);
+    int rc = map_set(txn, ix, key, klen, h, REF(ix->next_seq, ix->active));
 
     if (rc)
-        return store_err(rc, "hashidx_cursor");
-    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-    while (rc == 0) {
-        if ((rc = mdb_put(txn, ix->main, &k, &v, 0)) != 0)
-            break;
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(c);
-    if (rc != MDB_NOTFOUND)
-        return store_err(rc, "hashidx_move");
-    return store_err(mdb_drop(txn, ix->recent, 0), "hashidx_drop");
-}
-
-/*
- * Moves recent into main once recent is past its share of the index. The
- * batch that does it waits for the move (about 1 ms per thousand entries
- * here), so the share stops growing at HASHIDX_RECENT_MAX.
- */
-static int settle(MDB_txn *txn, const hashidx_t *ix)
-{
-    size_t recent = entries(txn, ix->recent);
-    size_t limit = entries(txn, ix->main) / HASHIDX_RECENT_SHARE;
-
-    if (limit < HASHIDX_RECENT_MIN)
-        limit = HASHIDX_RECENT_MIN;
-    if (limit > HASHIDX_RECENT_MAX)
-        limit = HASHIDX_RECENT_MAX;
-    return recent < limit ? KY_OK : move_recent(txn, ix);
-}
-
-/* Notes key in the filter, first making it larger when it is full. */
-static int filter_note(MDB_txn *txn, hashidx_t *ix, const void *key,
-                       size_t klen)
-{
-    if (ix->bits == NULL)
-        return KY_OK; /* none: lookups all go to the store */
-    if ((ix->nkeys + 1) * FILTER_BITS_PER_KEY <= ix->nbits) {
-        filter_add(ix, key, klen);
-        return KY_OK;
-    }
-    /* Full: built anew from the store, which holds key already. Without
-     * one the index is only slower, so a failure fails no write. */
-    if (filter_build(ix, txn) != KY_OK)
-        log_warn("event=hashidx_filter_dropped");
-    return KY_OK;
+        return rc;
+    ix->next_seq++;
+    ix->active_n++;
+    filter_note(txn, ix, h);
+    return move_some(txn, ix, HASHIDX_MOVE_STEP);
 }
 
 int hashidx_put(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
                 const void *val, size_t vlen)
 {
-    int rc = store_put(txn, ix->recent, key, klen, val, vlen, 0);
+    uint8_t *room;
+    int rc = put_begin(txn, ix, key, klen, vlen, &room);
 
-    if (rc == KY_OK)
-        rc = filter_note(txn, ix, key, klen);
-    return rc ? rc : settle(txn, ix);
+    if (rc)
+        return rc;
+    if (vlen)
+        memcpy(room, val, vlen);
+    return put_end(txn, ix, key, klen);
 }
 
 int hashidx_put_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
                     const ProtobufCMessage *msg)
 {
-    int rc = store_put_msg(txn, ix->recent, key, klen, msg);
+    uint8_t *room;
+    int rc = put_begin(txn, ix, key, klen,
+                       protobuf_c_message_get_packed_size(msg), &room);
 
-    if (rc == KY_OK)
-        rc = filter_note(txn, ix, key, klen);
-    return rc ? rc : settle(txn, ix);
+    if (rc)
+        return rc;
+    protobuf_c_message_pack(msg, room);
+    return put_end(txn, ix, key, klen);
 }
 
 size_t hashidx_count(MDB_txn *txn, const hashidx_t *ix)
 {
-    return entries(txn, ix->recent) + entries(txn, ix->main);
+    return entries(txn, ix->main) + entries(txn, ix->log[0]) +
+           entries(txn, ix->log[1]);
 }

@@ -42,6 +42,15 @@ struct store {
         uint64_t value;
         bool dirty; /* set, not yet written */
     } mc[STORE_META_CACHE];
+
+    /*
+     * Top-level write transactions, numbered as they begin, so that code
+     * keeping state in memory beside the store (hashidx.h) can tell
+     * whether what it did in one of them committed.
+     */
+    MDB_txn *top_txn;      /* the open one; NULL: none */
+    uint64_t top_gen;      /* its number, or the last one's */
+    uint64_t aborted_gen;  /* the last one known not to have committed */
 };
 
 int store_err(int rc, const char *what)
@@ -252,8 +261,39 @@ int store_begin(store_t *st, MDB_txn *parent, bool readonly, MDB_txn **txn)
     if (rc == 0 && !readonly && parent == NULL) {
         st->mc_txn = *txn; /* what an earlier one cached is gone with it */
         st->nmc = 0;
+        /* One still open here ended with a bare mdb_txn_abort(). */
+        if (st->top_txn)
+            st->aborted_gen = st->top_gen;
+        st->top_txn = *txn;
+        st->top_gen++;
     }
     return store_err(rc, "begin");
+}
+
+/* Notes the end of txn when it is the top-level write transaction. */
+static void top_end(store_t *st, MDB_txn *txn, bool committed)
+{
+    if (st == NULL || txn != st->top_txn)
+        return;
+    st->top_txn = NULL;
+    if (!committed)
+        st->aborted_gen = st->top_gen;
+}
+
+void store_abort(MDB_txn *txn)
+{
+    top_end(mdb_env_get_userctx(mdb_txn_env(txn)), txn, false);
+    mdb_txn_abort(txn);
+}
+
+uint64_t store_write_gen(const store_t *st)
+{
+    return st->top_txn ? st->top_gen : 0;
+}
+
+bool store_gen_aborted(const store_t *st, uint64_t gen)
+{
+    return gen <= st->aborted_gen;
 }
 
 int store_commit(MDB_txn *txn)
@@ -266,10 +306,12 @@ int store_commit(MDB_txn *txn)
         st->mc_txn = NULL;
     }
     if (rc) {
-        mdb_txn_abort(txn);
+        store_abort(txn);
         return rc;
     }
-    return store_err(mdb_txn_commit(txn), "commit");
+    rc = mdb_txn_commit(txn);
+    top_end(st, txn, rc == 0);
+    return store_err(rc, "commit");
 }
 
 int store_get(MDB_txn *txn, MDB_dbi db, const void *key, size_t klen,

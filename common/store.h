@@ -61,6 +61,24 @@ int store_begin(store_t *st, MDB_txn *parent, bool readonly, MDB_txn **txn);
  */
 int store_commit(MDB_txn *txn);
 
+/* Aborts txn, noting it for store_gen_aborted(). */
+void store_abort(MDB_txn *txn);
+
+/*
+ * The number of the open top-level write transaction, 0 when none is
+ * open. Each store_begin() of one takes the next number.
+ */
+uint64_t store_write_gen(const store_t *st);
+
+/*
+ * Whether the top-level write transaction numbered gen, now ended, may
+ * not have committed: true for one aborted or whose commit failed, and
+ * also (erring that way) for one numbered before the last such. A
+ * transaction ended by mdb_txn_abort() rather than store_abort() is
+ * known as aborted only once the next write transaction begins.
+ */
+bool store_gen_aborted(const store_t *st, uint64_t gen);
+
 /*
  * Reads key; the value stays valid until the transaction ends.
  * Returns 0, KY_ENOTFOUND or KY_ESTORE.

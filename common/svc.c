@@ -953,7 +953,7 @@ static int batch_try(svc_t *svc, const svc_ops_t *ops, void *self, int n)
         rc = upstream_save(svc, txn);
     if (rc == 0)
         batch_end(svc, ops, self, txn);
-    return rc ? (mdb_txn_abort(txn), rc) : store_commit(txn);
+    return rc ? (store_abort(txn), rc) : store_commit(txn);
 }
 
 /* Forgets the answers packed by a try that was rolled back. */

@@ -20,8 +20,8 @@
  * Store layout (one LMDB environment):
  *   events           keyed hash of (source, source event id) -> first Reply
  *   ident            keyed hash of a mobile, WeChat id or e-mail -> id
- *                    (both hash indexes, each with a "_recent" part:
- *                    hashidx.h)
+ *                    (both hash indexes, each with two logs of new
+ *                    entries, "_log0" and "_log1": hashidx.h)
  *   customer_idents  (customer id, hash) -> ""          (file_ident.h)
  *   customers        customer id -> CustomerFile, no personal fields
  *   persons          customer id -> CustomerPerson, the personal fields
@@ -624,6 +624,12 @@ static void intake_status(void *self, MDB_txn *txn, Keyuan__V1__StatusReply *st)
 /* ---- start and stop -------------------------------------------------------
  */
 
+/* The two hash indexes; "_recent" was their newest part before the logs. */
+static const hashidx_dbs_t EVENTS_DBS = {
+    "events", {"events_log0", "events_log1"}, "events_recent"};
+static const hashidx_dbs_t IDENT_DBS = {
+    "ident", {"ident_log0", "ident_log1"}, "ident_recent"};
+
 static void intake_dbs(intake_t *in)
 {
     file_db_t *f = &in->files;
@@ -659,9 +665,9 @@ static int intake_open(intake_t *in, const svc_config_t *cfg,
     if (rc)
         return rc;
     intake_dbs(in);
-    rc = hashidx_open(&in->events, in->st, "events", "events_recent");
+    rc = hashidx_open(&in->events, in->st, &EVENTS_DBS);
     if (rc == KY_OK)
-        rc = hashidx_open(&in->files.ident, in->st, "ident", "ident_recent");
+        rc = hashidx_open(&in->files.ident, in->st, &IDENT_DBS);
     if (rc)
         return rc;
     quarantine_init(&in->quarantine, in->svc);
