@@ -21,8 +21,11 @@ struct hashidx_slot {
     uint64_t ref;  /* REF() of its newest log entry; 0: empty */
 };
 
+/* A frozen entry: its key, and its value kept in ix->fvals, so that the
+ * move reads no log page (each would be a walk down the log's tree). */
 struct hashidx_frozen {
     uint64_t seq;
+    size_t voff, vlen;
     uint8_t klen;
     uint8_t key[HASHIDX_KEY_MAX];
 };
@@ -403,10 +406,26 @@ static int frozen_add(hashidx_t *ix, MDB_txn *txn, uint64_t ref,
         log_error("event=hashidx_bad_entry");
         return KY_ESTORE;
     }
+    if (ix->fvals_len + e->val.mv_size > ix->fvals_cap) {
+        size_t cap = ix->fvals_cap ? ix->fvals_cap : 4096;
+        uint8_t *vals;
+
+        while (cap < ix->fvals_len + e->val.mv_size)
+            cap *= 2;
+        if ((vals = realloc(ix->fvals, cap)) == NULL)
+            return KY_ENOMEM;
+        ix->fvals = vals;
+        ix->fvals_cap = cap;
+    }
     f = &ix->frozen[ix->nfrozen++];
     f->seq = REF_SEQ(ref);
     f->klen = (uint8_t)e->klen;
     memcpy(f->key, e->key, e->klen);
+    f->voff = ix->fvals_len;
+    f->vlen = e->val.mv_size;
+    if (f->vlen)
+        memcpy(ix->fvals + f->voff, e->val.mv_data, f->vlen);
+    ix->fvals_len += f->vlen;
     return KY_OK;
 }
 
@@ -430,7 +449,10 @@ static int frozen_load(MDB_txn *txn, hashidx_t *ix, int log)
 static void frozen_free(hashidx_t *ix)
 {
     free(ix->frozen);
+    free(ix->fvals);
     ix->frozen = NULL;
+    ix->fvals = NULL;
+    ix->fvals_len = ix->fvals_cap = 0;
     ix->nfrozen = ix->frozen_cap = ix->moved = 0;
     ix->frozen_log = -1;
 }
@@ -466,12 +488,9 @@ static int move_some(MDB_txn *txn, hashidx_t *ix, size_t n)
         return KY_OK;
     for (; ix->moved < stop && rc == KY_OK; ix->moved++) {
         const struct hashidx_frozen *f = &ix->frozen[ix->moved];
-        log_entry_t e;
+        const void *val = f->vlen ? ix->fvals + f->voff : (const void *)"";
 
-        rc = log_read(txn, ix, REF(f->seq, ix->frozen_log), &e);
-        if (rc == KY_OK)
-            rc = store_put(txn, ix->main, f->key, f->klen, e.val.mv_data,
-                           e.val.mv_size, 0);
+        rc = store_put(txn, ix->main, f->key, f->klen, val, f->vlen, 0);
     }
     if (rc == KY_OK)
         rc = store_meta_put(ix->st, txn, ix->moved_name, ix->moved);

@@ -48,7 +48,7 @@
 #define HASHIDX_LOG_MIN 8192
 /* ...or at main's entries divided by this... */
 #define HASHIDX_LOG_SHARE 2
-/* ...but at most this many: the memory it takes (~50 bytes an entry). */
+/* ...but at most this many: the memory it takes (~100 bytes an entry). */
 #define HASHIDX_LOG_MAX (512 * 1024)
 /* Frozen entries moved to main per put: the move ends well before the
  * other log fills. */
@@ -83,6 +83,8 @@ typedef struct hashidx {
     int frozen_log;
     struct hashidx_frozen *frozen;
     size_t nfrozen, frozen_cap, moved;
+    uint8_t *fvals; /* their values, one after another */
+    size_t fvals_len, fvals_cap;
 
     uint64_t touched; /* write transaction that last changed the memory */
 
