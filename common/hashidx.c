@@ -429,6 +429,51 @@ static int frozen_add(hashidx_t *ix, MDB_txn *txn, uint64_t ref,
     return KY_OK;
 }
 
+/* The first two bytes of f's key: the order of its bucket. */
+static size_t frozen_bucket(const struct hashidx_frozen *f)
+{
+    return (size_t)f->key[0] << 8 | (f->klen > 1 ? f->key[1] : 0);
+}
+
+/*
+ * Sorts the frozen entries by key. Keys are hashes as a rule, so one
+ * counting pass on their first two bytes leaves buckets of a few entries
+ * each, which qsort() finishes: linear time, where a qsort() of the
+ * whole log was a tenth of intake's work. Other keys sort right, only
+ * slower.
+ */
+static int frozen_sort(hashidx_t *ix)
+{
+    enum { BUCKETS = 1 << 16 };
+    size_t *end = calloc(BUCKETS, sizeof *end);
+    struct hashidx_frozen *out = malloc((ix->nfrozen ? ix->nfrozen : 1) *
+                                        sizeof *out);
+    size_t at = 0;
+
+    if (end == NULL || out == NULL) {
+        free(end);
+        free(out);
+        return KY_ENOMEM;
+    }
+    for (size_t i = 0; i < ix->nfrozen; i++)
+        end[frozen_bucket(&ix->frozen[i])]++;
+    for (size_t b = 0; b < BUCKETS; b++) { /* counts -> where each begins */
+        size_t count = end[b];
+
+        end[b] = at;
+        at += count;
+    }
+    for (size_t i = 0; i < ix->nfrozen; i++) /* ...and then where it ends */
+        out[end[frozen_bucket(&ix->frozen[i])]++] = ix->frozen[i];
+    for (size_t b = 0, begin = 0; b < BUCKETS; begin = end[b++])
+        if (end[b] - begin > 1)
+            qsort(out + begin, end[b] - begin, sizeof *out, frozen_cmp);
+    free(ix->frozen);
+    ix->frozen = out;
+    free(end);
+    return KY_OK;
+}
+
 /* Lists the entries of log in key order, as the frozen log. */
 static int frozen_load(MDB_txn *txn, hashidx_t *ix, int log)
 {
@@ -442,7 +487,7 @@ static int frozen_load(MDB_txn *txn, hashidx_t *ix, int log)
     ix->nfrozen = 0;
     rc = log_scan(txn, ix, log, frozen_add);
     if (rc == KY_OK)
-        qsort(ix->frozen, ix->nfrozen, sizeof *ix->frozen, frozen_cmp);
+        rc = frozen_sort(ix);
     return rc;
 }
 

@@ -260,6 +260,25 @@ static void test_newer_wins_across_moves(void **state)
     assert_int_equal(hashidx_count(f->txn, &f->ix), n * 5 / 2);
 }
 
+/* A key put twice in one log ends in main with its later value. */
+static void test_twice_in_one_log(void **state)
+{
+    fixture_t *f = *state;
+    const size_t n = HASHIDX_LOG_MIN;
+    uint8_t key[8];
+    MDB_val v;
+
+    index_open(f);
+    put_range(f, 1, n - 1, 0);
+    put(f, 5, 555);
+    put_range(f, n + 1, n / 2, 0); /* freezes, moves all, drops */
+    assert_int_equal(f->ix.frozen_log, -1);
+    key_of(5, key);
+    assert_int_equal(store_get(f->txn, f->ix.main, key, 8, &v), 0);
+    assert_int_equal(wire_get_u64(v.mv_data), 555);
+    assert_int_equal(get(f, 5), 555);
+}
+
 /* What a rolled-back transaction put is gone, and the memory with it. */
 static void test_rolled_back_puts(void **state)
 {
@@ -428,6 +447,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_freezes_and_moves, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_newer_wins_across_moves, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_twice_in_one_log, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_puts, setup,
                                         teardown),
