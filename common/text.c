@@ -2,6 +2,7 @@
 #include "text.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
 #include <utf8proc.h>
@@ -69,6 +70,68 @@ bool text_has_controls(const char *s, bool multiline)
         }
     }
     return false;
+}
+
+/*
+ * A code point past ASCII that text_has_controls() rejects: C1, the
+ * hiding format characters, and with !multiline the Unicode line breaks.
+ */
+static bool control_above_ascii(uint32_t cp, bool multiline)
+{
+    if (cp <= 0x9F || cp == 0x200B || cp == 0xFEFF)
+        return true;
+    if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+        return true;
+    return !multiline && (cp == 0x2028 || cp == 0x2029);
+}
+
+/*
+ * Decodes the sequence of n bytes at p, lead byte first, into *cp.
+ * False when a continuation byte is wrong or the result is an overlong
+ * form, a surrogate or past U+10FFFF.
+ */
+static bool decode(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    uint32_t v = p[0] & (0x7F >> n);
+
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return false;
+        v = v << 6 | (p[i] & 0x3F);
+    }
+    *cp = v;
+    return v >= least[n] && v <= 0x10FFFF && (v < 0xD800 || v > 0xDFFF);
+}
+
+/*
+ * utf8proc decodes one code point per call, and the checks took three
+ * passes; this decoder is written by hand so that text checked on every
+ * event is read once.
+ */
+void text_scan(const char *s, size_t len, bool multiline, text_scan_t *out)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+    *out = (text_scan_t){.valid = true};
+    while (p < end) {
+        size_t n = *p < 0x80 ? 1 : *p < 0xC0 ? 0 : *p < 0xE0 ? 2
+                 : *p < 0xF0 ? 3 : *p < 0xF8 ? 4 : 0;
+        uint32_t cp = *p;
+
+        if (n == 0 || (size_t)(end - p) < n || cp == 0 ||
+            (n > 1 && !decode(p, n, &cp))) {
+            out->valid = false;
+            return;
+        }
+        if (n == 1 && (cp < 0x20 || cp == 0x7F))
+            out->controls |= !(multiline &&
+                               (cp == '\n' || cp == '\r' || cp == '\t'));
+        else if (n > 1)
+            out->controls |= control_above_ascii(cp, multiline);
+        out->codepoints++;
+        p += n;
+    }
 }
 
 bool text_blank(const char *s)

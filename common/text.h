@@ -26,6 +26,20 @@ size_t text_codepoints(const char *s);
  */
 bool text_has_controls(const char *s, bool multiline);
 
+/* What text_scan() found. */
+typedef struct text_scan {
+    bool valid;        /* as text_valid_utf8() */
+    bool controls;     /* as text_has_controls(), when valid */
+    size_t codepoints; /* as text_codepoints(), when valid */
+} text_scan_t;
+
+/*
+ * The three checks above in one pass over the len bytes of s, for text
+ * checked on every event. It gives the answers of the utf8proc-based
+ * functions (test_text compares them over every short sequence).
+ */
+void text_scan(const char *s, size_t len, bool multiline, text_scan_t *out);
+
 /* True when s is empty or only white space. */
 bool text_blank(const char *s);
 

@@ -142,38 +142,25 @@ static bool fail_at(check_fail_t *f, const char *code, const char *prefix,
     return false;
 }
 
-/* A text value: valid UTF-8, within its limit, present when required. */
 /*
- * True when s holds only printable ASCII, as most fields do: such text is
- * valid UTF-8 without control characters, one code point per byte, so the
- * slower checks below can be skipped.
+ * A text value: valid UTF-8, within lim's length, without control
+ * characters, present when required. path names it in a failure.
  */
-static bool plain_ascii(const char *s, size_t len)
+static bool check_value(const char *value, const struct limit *lim,
+                        const char *path, bool required, check_fail_t *f)
 {
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7E)
-            return false;
-    return true;
-}
-
-static bool check_text(const char *value, const char *path, bool required,
-                       check_fail_t *f)
-{
-    const struct limit *lim = limit_of(path);
-    size_t len;
-    bool ascii;
+    text_scan_t scan;
 
     if (value == NULL || *value == '\0')
         return required ? fail_at(f, "missing_field", "", path, "is required")
                         : true;
-    len = strlen(value);
-    ascii = plain_ascii(value, len);
-    if (!ascii && !text_valid_utf8(value, len))
+    text_scan(value, strlen(value), lim->multiline, &scan);
+    if (!scan.valid)
         return fail_at(f, "invalid_utf8", "", path, "is not valid UTF-8");
-    if ((ascii ? len : text_codepoints(value)) > lim->max)
+    if (scan.codepoints > lim->max)
         return fail_at(f, "too_long", "", path, "longer than %zu characters",
                        lim->max);
-    if (!ascii && text_has_controls(value, lim->multiline))
+    if (scan.controls)
         return fail_at(f, "control_character", "", path,
                        lim->multiline
                            ? "holds a control character other than a line "
@@ -184,71 +171,116 @@ static bool check_text(const char *value, const char *path, bool required,
     return true;
 }
 
-static bool check_entries(size_t n, const char *path, check_fail_t *f)
+static bool check_text(const char *value, const char *path, bool required,
+                       check_fail_t *f)
 {
-    size_t max = limit_of(path)->entries;
-
-    if (n > (max ? max : fallback.entries))
-        return fail_at(f, "too_many", "", path, "more than %zu entries",
-                       max ? max : fallback.entries);
-    return true;
+    return check_value(value, limit_of(path), path, required, f);
 }
 
 /* ---- the walk over every text field --------------------------------- */
 
-static bool walk(const ProtobufCMessage *msg, const char *prefix,
-                 check_fail_t *f);
+/*
+ * A field as the walk meets it: its JSON path and its limit. Both are
+ * worked out once per field descriptor under a given parent and kept:
+ * naming the path and searching the table ran for every field of every
+ * event. The protos have a few hundred such paths; past the table's size
+ * a node is worked out each time, in the caller's scratch node. (One
+ * thread checks events: intake's loop, or keyuanctl.)
+ */
+typedef struct field_node {
+    const struct field_node *parent; /* NULL at the top */
+    const ProtobufCFieldDescriptor *fd;
+    const struct limit *limit;
+    char path[FILE_DOC_PATH_MAX]; /* "" when too long: never, in practice */
+} field_node_t;
 
-/* Writes prefix + the JSON name of field into out. */
-static void field_path(char *out, size_t len, const char *prefix,
-                       const ProtobufCFieldDescriptor *fd)
+#define FIELD_NODES 1024
+
+static field_node_t field_nodes[FIELD_NODES];
+
+static bool node_kept(const field_node_t *n)
+{
+    return n >= field_nodes && n < field_nodes + FIELD_NODES;
+}
+
+/* Writes the path and limit of fd under parent into n. */
+static void node_fill(field_node_t *n, const field_node_t *parent,
+                      const ProtobufCFieldDescriptor *fd)
 {
     char name[FILE_DOC_PATH_MAX];
-
-    size_t lp = strlen(prefix), ln;
+    size_t lp = parent ? strlen(parent->path) : 0, ln;
 
     file_doc_json_name(fd->name, name, sizeof name);
     ln = strlen(name);
-    if (lp + ln + 1 > len) {
-        out[0] = '\0'; /* cannot happen: the protos nest a few levels */
-        return;
+    n->parent = parent;
+    n->fd = fd;
+    if (lp + 1 + ln + 1 > sizeof n->path) {
+        n->path[0] = '\0';
+    } else {
+        if (lp) {
+            memcpy(n->path, parent->path, lp);
+            n->path[lp++] = '.';
+        }
+        memcpy(n->path + lp, name, ln + 1);
     }
-    memcpy(out, prefix, lp); /* by hand: runs for every field of an event */
-    memcpy(out + lp, name, ln + 1);
+    n->limit = limit_search(n->path);
 }
 
-static bool walk_field(const ProtobufCMessage *msg,
-                       const ProtobufCFieldDescriptor *fd, const char *path,
+/* The node of fd under parent: kept, or worked out in scratch. */
+static const field_node_t *node_of(const field_node_t *parent,
+                                   const ProtobufCFieldDescriptor *fd,
+                                   field_node_t *scratch)
+{
+    uintptr_t h = ((uintptr_t)parent >> 4) * 31 + ((uintptr_t)fd >> 3);
+
+    if (parent == NULL || node_kept(parent))
+        for (size_t i = 0; i < 8; i++) {
+            field_node_t *n = &field_nodes[(h + i) % FIELD_NODES];
+
+            if (n->fd == fd && n->parent == parent)
+                return n;
+            if (n->fd == NULL) {
+                node_fill(n, parent, fd);
+                return n;
+            }
+        }
+    node_fill(scratch, parent, fd);
+    return scratch;
+}
+
+static bool walk(const ProtobufCMessage *msg, const field_node_t *parent,
+                 check_fail_t *f);
+
+static bool walk_field(const ProtobufCMessage *msg, const field_node_t *node,
                        check_fail_t *f)
 {
+    const ProtobufCFieldDescriptor *fd = node->fd;
     const char *base = (const char *)msg;
     bool repeated = fd->label == PROTOBUF_C_LABEL_REPEATED;
     size_t n = repeated ? *(const size_t *)(base + fd->quantifier_offset) : 1;
     void *const *values = repeated ? *(void *const *const *)(base + fd->offset)
                                    : (void *const *)(base + fd->offset);
-    char sub[FILE_DOC_PATH_MAX];
+    size_t max = node->limit->entries ? node->limit->entries
+                                      : fallback.entries;
 
-    if (repeated && !check_entries(n, path, f))
-        return false;
-    size_t lpath = strlen(path);
-
-    if (lpath + 2 > sizeof sub)
-        return fail_at(f, "too_deep", "", path, "is nested too deep");
-    memcpy(sub, path, lpath);
-    memcpy(sub + lpath, ".", 2);
+    if (node->path[0] == '\0')
+        return fail_at(f, "too_deep", "", fd->name, "is nested too deep");
+    if (repeated && n > max)
+        return fail_at(f, "too_many", "", node->path, "more than %zu entries",
+                       max);
     for (size_t i = 0; i < n; i++) {
         if (fd->type == PROTOBUF_C_TYPE_STRING &&
-            !check_text(values[i], path, repeated, f))
+            !check_value(values[i], node->limit, node->path, repeated, f))
             return false;
         if (fd->type == PROTOBUF_C_TYPE_MESSAGE && values[i] &&
             fd->descriptor == &google__protobuf__timestamp__descriptor) {
             if (!wire_ts_valid(values[i]))
-                return fail_at(f, "out_of_range", "", path,
+                return fail_at(f, "out_of_range", "", node->path,
                                "is not a time between years 1 and 9999");
             continue;
         }
         if (fd->type == PROTOBUF_C_TYPE_MESSAGE && values[i] &&
-            !walk(values[i], sub, f))
+            !walk(values[i], node, f))
             return false;
     }
     return true;
@@ -268,22 +300,21 @@ static bool field_empty(const ProtobufCMessage *msg,
     return value == NULL;
 }
 
-static bool walk(const ProtobufCMessage *msg, const char *prefix,
+static bool walk(const ProtobufCMessage *msg, const field_node_t *parent,
                  check_fail_t *f)
 {
     const ProtobufCMessageDescriptor *d = msg->descriptor;
 
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *fd = &d->fields[i];
-        char path[FILE_DOC_PATH_MAX];
+        field_node_t scratch;
 
         if (fd->type != PROTOBUF_C_TYPE_STRING &&
             fd->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;
         if (field_empty(msg, fd))
             continue; /* nothing to check: skip naming its path */
-        field_path(path, sizeof path, prefix, fd);
-        if (!walk_field(msg, fd, path, f))
+        if (!walk_field(msg, node_of(parent, fd, &scratch), f))
             return false;
     }
     return true;
@@ -291,7 +322,7 @@ static bool walk(const ProtobufCMessage *msg, const char *prefix,
 
 bool check_text_fields(const ProtobufCMessage *msg, check_fail_t *f)
 {
-    return walk(msg, "", f);
+    return walk(msg, NULL, f);
 }
 
 /* ---- rules beyond text ---------------------------------------------- */

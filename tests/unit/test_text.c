@@ -1,0 +1,119 @@
+/*
+ * test_text.c - text_scan(), the one-pass check, gives the answers of the
+ * utf8proc-based checks for every sequence of up to three bytes, for
+ * four-byte ones drawn at random, and for text mixing them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Scans the len bytes of s both ways, with and without multiline. */
+static void same_answers(const unsigned char *bytes, size_t len)
+{
+    char s[64];
+
+    memcpy(s, bytes, len);
+    s[len] = '\0';
+    for (int multiline = 0; multiline < 2; multiline++) {
+        text_scan_t got;
+        bool valid = text_valid_utf8(s, len);
+
+        text_scan(s, len, multiline, &got);
+        if (got.valid != valid)
+            fail_msg("validity differs for %zu bytes %02x %02x %02x %02x",
+                     len, bytes[0], len > 1 ? bytes[1] : 0,
+                     len > 2 ? bytes[2] : 0, len > 3 ? bytes[3] : 0);
+        if (!valid)
+            continue;
+        if (got.codepoints != text_codepoints(s) ||
+            got.controls != text_has_controls(s, multiline))
+            fail_msg("answers differ for %02x %02x %02x %02x", bytes[0],
+                     len > 1 ? bytes[1] : 0, len > 2 ? bytes[2] : 0,
+                     len > 3 ? bytes[3] : 0);
+    }
+}
+
+static void test_every_short_sequence(void **state)
+{
+    unsigned char b[4];
+
+    (void)state;
+    for (unsigned i = 0; i < 256; i++) {
+        b[0] = (unsigned char)i;
+        same_answers(b, 1);
+        for (unsigned j = 0; j < 256; j++) {
+            b[1] = (unsigned char)j;
+            same_answers(b, 2);
+        }
+    }
+    /* Three bytes: every lead byte of a three-byte form, and a sample of
+     * the rest (their first byte already decides). */
+    for (unsigned v = 0; v < (1u << 24); v++) {
+        b[0] = (unsigned char)(v >> 16);
+        if ((b[0] < 0xE0 || b[0] > 0xEF) && (v & 0xFF) != 0x80)
+            continue;
+        b[1] = (unsigned char)(v >> 8);
+        b[2] = (unsigned char)v;
+        same_answers(b, 3);
+    }
+}
+
+static void test_four_byte_sequences(void **state)
+{
+    unsigned char b[4];
+
+    (void)state;
+    srand(7);
+    for (int i = 0; i < 2000000; i++) {
+        b[0] = (unsigned char)(0xF0 + rand() % 16);
+        b[1] = (unsigned char)(0x80 + rand() % 64);
+        b[2] = (unsigned char)(i % 3 ? 0x80 + rand() % 64 : rand() % 256);
+        b[3] = (unsigned char)(i % 5 ? 0x80 + rand() % 64 : rand() % 256);
+        same_answers(b, 4);
+    }
+    /* The edges: U+10000, U+10FFFF and just past it. */
+    same_answers((const unsigned char *)"\xF0\x90\x80\x80", 4);
+    same_answers((const unsigned char *)"\xF4\x8F\xBF\xBF", 4);
+    same_answers((const unsigned char *)"\xF4\x90\x80\x80", 4);
+}
+
+/* Text mixing ASCII, Chinese, emoji and the characters the check
+ * rejects; cut at every length, so some cuts split a sequence. */
+static void test_mixed_text(void **state)
+{
+    static const char *const texts[] = {
+        "王先生 想买三居室, budget 500万",
+        "line one\nline two\ttabbed\r\n",
+        "hidden\xE2\x80\x8Bspace and \xE2\x80\xAE" "reversed",
+        "emoji \xF0\x9F\x8F\xA0 house, \xE2\x80\x8D joiner",
+        "C1 \xC2\x85 next line, sep \xE2\x80\xA8 here, BOM \xEF\xBB\xBF",
+        "isolate \xE2\x81\xA6 x \xE2\x81\xA9 done \x7F",
+    };
+
+    (void)state;
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        size_t len = strlen(texts[t]);
+
+        assert_true(len < 64);
+        for (size_t cut = 0; cut <= len; cut++)
+            same_answers((const unsigned char *)texts[t], cut);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_short_sequence),
+        cmocka_unit_test(test_four_byte_sequences),
+        cmocka_unit_test(test_mixed_text),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
