@@ -148,6 +148,8 @@ static uint64_t log_last(MDB_txn *txn, const hashidx_t *ix, int log)
     return seq;
 }
 
+static size_t count_parts(MDB_txn *txn, const hashidx_t *ix);
+
 /* ---- the filter ---------------------------------------------------------- */
 
 #define FILTER_BITS_PER_KEY 16 /* about 0.5% false "maybe", blocked */
@@ -229,7 +231,7 @@ static int filter_add_entry(hashidx_t *ix, MDB_txn *txn, uint64_t ref,
  */
 static int filter_build(hashidx_t *ix, MDB_txn *txn)
 {
-    size_t want = 4 * (hashidx_count(txn, ix) + 1) * FILTER_BITS_PER_KEY;
+    size_t want = 4 * (count_parts(txn, ix) + 1) * FILTER_BITS_PER_KEY;
     size_t nbits = FILTER_MIN_BITS;
     uint64_t *bits;
     int rc;
@@ -804,8 +806,18 @@ int hashidx_put_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
     return put_end(txn, ix, key, klen);
 }
 
-size_t hashidx_count(MDB_txn *txn, const hashidx_t *ix)
+/* Entries in main and the logs, those moved but still frozen once. */
+static size_t count_parts(MDB_txn *txn, const hashidx_t *ix)
 {
-    return entries(txn, ix->main) + entries(txn, ix->log[0]) +
-           entries(txn, ix->log[1]);
+    size_t n = entries(txn, ix->main) + entries(txn, ix->log[0]) +
+               entries(txn, ix->log[1]);
+
+    return ix->frozen_log >= 0 && n >= ix->moved ? n - ix->moved : n;
+}
+
+size_t hashidx_count(MDB_txn *txn, hashidx_t *ix)
+{
+    if (memory_sync(ix, txn) != KY_OK)
+        return 0;
+    return count_parts(txn, ix);
 }

@@ -128,7 +128,11 @@ int hashidx_put(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
 int hashidx_put_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
                     const ProtobufCMessage *msg);
 
-/* Entries in the index (a key in more than one part counts each time). */
-size_t hashidx_count(MDB_txn *txn, const hashidx_t *ix);
+/*
+ * Entries in the index: a key put again, while its older entry is still
+ * in a log or already in main, counts twice until the move. 0 when the
+ * store fails.
+ */
+size_t hashidx_count(MDB_txn *txn, hashidx_t *ix);
 
 #endif

@@ -225,6 +225,8 @@ static void test_freezes_and_moves(void **state)
     assert_int_equal(entries(f, f->ix.main),
                      (n / 4 + 1) * HASHIDX_MOVE_STEP);
     assert_range(f, 1, n + 1 + n / 4, 0);
+    /* An entry moved but still frozen counts once. */
+    assert_int_equal(hashidx_count(f->txn, &f->ix), n + 1 + n / 4);
 
     put_range(f, n + 2 + n / 4, n / 4, 0); /* the rest */
     assert_int_equal(f->ix.frozen_log, -1);
@@ -353,6 +355,7 @@ static void test_restart_mid_move(void **state)
     assert_int_equal(f->ix.moved, 100 * HASHIDX_MOVE_STEP);
     assert_int_equal(entries(f, f->ix.main), 100 * HASHIDX_MOVE_STEP);
     assert_range(f, 1, n + 100, 0);
+    assert_int_equal(hashidx_count(f->txn, &f->ix), n + 100);
 
     put_range(f, n + 101, n / 2, 0);
     assert_int_equal(f->ix.frozen_log, -1);
