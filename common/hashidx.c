@@ -602,6 +602,7 @@ static int memory_load(hashidx_t *ix, MDB_txn *txn)
 
     memory_free(ix);
     ix->touched = 0;
+    ix->stale = true; /* until it is all read: a failure is tried again */
     ix->active = last[1] > last[0];
     ix->active_n = entries(txn, ix->log[ix->active]);
     ix->next_seq = (last[ix->active] ? last[ix->active] : 0) + 1;
@@ -618,6 +619,7 @@ static int memory_load(hashidx_t *ix, MDB_txn *txn)
     }
     if (rc == KY_OK)
         rc = log_scan(txn, ix, ix->active, map_add_entry);
+    ix->stale = rc != KY_OK;
     return rc;
 }
 
@@ -627,14 +629,16 @@ static int memory_load(hashidx_t *ix, MDB_txn *txn)
  */
 static int memory_sync(hashidx_t *ix, MDB_txn *txn)
 {
-    if (ix->touched == 0 || ix->touched == store_write_gen(ix->st))
-        return KY_OK;
-    if (!store_gen_aborted(ix->st, ix->touched)) {
-        ix->touched = 0;
-        return KY_OK;
+    if (!ix->stale) {
+        if (ix->touched == 0 || ix->touched == store_write_gen(ix->st))
+            return KY_OK;
+        if (!store_gen_aborted(ix->st, ix->touched)) {
+            ix->touched = 0;
+            return KY_OK;
+        }
+        ix->reloads++;
+        log_info("event=hashidx_reload reason=rolled_back");
     }
-    ix->reloads++;
-    log_info("event=hashidx_reload reason=rolled_back");
     return memory_load(ix, txn);
 }
 

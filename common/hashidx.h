@@ -87,6 +87,7 @@ typedef struct hashidx {
     size_t fvals_len, fvals_cap;
 
     uint64_t touched; /* write transaction that last changed the memory */
+    bool stale;       /* the last read of the logs failed: read again */
 
     uint64_t *bits;   /* the filter: keys that may be in the index */
     size_t nbits;     /* a power of two */

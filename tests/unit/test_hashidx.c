@@ -340,6 +340,46 @@ static void test_rolled_back_moves(void **state)
     assert_int_equal(f->ix.reloads, 2);
 }
 
+/* Writes raw bytes as the log entry of sequence number seq. */
+static void log_entry_set(fixture_t *f, int log, uint64_t seq,
+                          const void *val, size_t vlen)
+{
+    uint8_t k[8];
+
+    wire_put_u64(k, seq);
+    assert_int_equal(store_put(f->txn, f->ix.log[log], k, 8, val, vlen, 0), 0);
+}
+
+/*
+ * A reload that fails (a log entry that does not parse) answers with an
+ * error, and is tried again at the next call, not taken as done.
+ */
+static void test_failed_reload_is_retried(void **state)
+{
+    fixture_t *f = *state;
+    uint8_t good[1 + 8 + 8], key[8];
+    MDB_val v;
+
+    index_open(f);
+    put_range(f, 1, 3, 0);
+    commit(f);
+    key_of(2, key);
+    assert_int_equal(store_get(f->txn, f->ix.log[0], "\0\0\0\0\0\0\0\2", 8,
+                               &v), 0);
+    memcpy(good, v.mv_data, sizeof good);
+    put(f, 4, 4);
+    roll_back(f);                   /* the next call reloads... */
+    log_entry_set(f, 0, 2, "\x09", 1); /* ...and finds entry 2 broken */
+    commit(f);
+    assert_int_equal(hashidx_get(f->txn, &f->ix, key, 8, &v), KY_ESTORE);
+    assert_true(f->ix.stale);
+
+    log_entry_set(f, 0, 2, good, sizeof good);
+    commit(f);
+    assert_range(f, 1, 3, 0);
+    assert_false(f->ix.stale);
+}
+
 /* Closed in the middle of a move, the index goes on from where it was. */
 static void test_restart_mid_move(void **state)
 {
@@ -456,6 +496,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rolled_back_puts, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_moves, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failed_reload_is_retried, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_restart_mid_move, setup,
                                         teardown),
