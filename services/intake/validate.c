@@ -3,7 +3,7 @@
  *
  * Text first: one walk over a message's descriptor checks every string
  * (valid UTF-8, no NUL, within its limit) and every list (entries) against
- * the table below. Then the rules a table cannot say: required fields,
+ * the table below, and that every enum holds a value this build knows. Then the rules a table cannot say: required fields,
  * ranges, codes, dates and update paths.
  */
 #include "validate.h"
@@ -300,6 +300,32 @@ static bool field_empty(const ProtobufCMessage *msg,
     return value == NULL;
 }
 
+/*
+ * An enum field's values must be ones this build knows: protobuf-c keeps
+ * any number it reads, and a stage or purpose no rule can read would be
+ * stored as if it meant something.
+ */
+static bool check_enum(const ProtobufCMessage *msg,
+                       const ProtobufCFieldDescriptor *fd,
+                       const field_node_t *parent, check_fail_t *f)
+{
+    const char *base = (const char *)msg;
+    bool repeated = fd->label == PROTOBUF_C_LABEL_REPEATED;
+    size_t n = repeated ? *(const size_t *)(base + fd->quantifier_offset) : 1;
+    const int *values = repeated ? *(const int *const *)(base + fd->offset)
+                                 : (const int *)(base + fd->offset);
+    field_node_t scratch;
+
+    for (size_t i = 0; i < n; i++)
+        if (protobuf_c_enum_descriptor_get_value(fd->descriptor,
+                                                 values[i]) == NULL)
+            return fail_at(f, "unknown_value", "",
+                           node_of(parent, fd, &scratch)->path,
+                           "is %d, not a value this version knows",
+                           values[i]);
+    return true;
+}
+
 static bool walk(const ProtobufCMessage *msg, const field_node_t *parent,
                  check_fail_t *f)
 {
@@ -309,6 +335,11 @@ static bool walk(const ProtobufCMessage *msg, const field_node_t *parent,
         const ProtobufCFieldDescriptor *fd = &d->fields[i];
         field_node_t scratch;
 
+        if (fd->type == PROTOBUF_C_TYPE_ENUM) {
+            if (!check_enum(msg, fd, parent, f))
+                return false;
+            continue;
+        }
         if (fd->type != PROTOBUF_C_TYPE_STRING &&
             fd->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;

@@ -276,6 +276,34 @@ static void test_times_in_range(void **state)
     }
 }
 
+/* An enum number this build does not know is refused, naming the field;
+ * a known one, by number or by name, passes. */
+static void test_unknown_enum_values(void **state)
+{
+    static const char lead[] =
+        "{\"source\":\"s\",\"sourceEventId\":\"1\","
+        "\"contacts\":{\"mobile\":\"13800138000\"},"
+        "\"needs\":{\"purpose\":%s}}";
+    char buf[256];
+    check_fail_t f;
+
+    (void)state;
+    snprintf(buf, sizeof buf, lead, "99");
+    assert_false(check_json(&keyuan__v1__lead_event__descriptor, buf, &f));
+    assert_string_equal(f.code, "unknown_value");
+    assert_string_equal(f.field, "needs.purpose");
+    snprintf(buf, sizeof buf, lead, "2");
+    if (!check_json(&keyuan__v1__lead_event__descriptor, buf, &f))
+        fail_msg("a known purpose refused: %s", f.message);
+    snprintf(buf, sizeof buf, lead, "\"PURPOSE_INVESTMENT\"");
+    if (!check_json(&keyuan__v1__lead_event__descriptor, buf, &f))
+        fail_msg("a purpose by name refused: %s", f.message);
+
+    expect_update("\"profile\":{\"needs\":{\"stage\":-3}},"
+                  "\"paths\":[\"needs.stage\"]",
+                  "unknown_value", "profile.needs.stage");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_profile_update_rules),
         cmocka_unit_test(test_update_needs_ids),
         cmocka_unit_test(test_times_in_range),
+        cmocka_unit_test(test_unknown_enum_values),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
