@@ -14,7 +14,7 @@
  * Sequence numbers start at 1, so 0 marks an empty slot. */
 #define REF(seq, log) ((uint64_t)(seq) << 1 | (uint64_t)(log))
 #define REF_SEQ(ref) ((ref) >> 1)
-#define REF_LOG(ref) ((int)((ref) & 1))
+#define REF_LOG(ref) ((int)((ref)&1))
 
 struct hashidx_slot {
     uint64_t hash; /* key_hash() of the key */
@@ -448,8 +448,8 @@ static int frozen_sort(hashidx_t *ix)
 {
     enum { BUCKETS = 1 << 16 };
     size_t *end = calloc(BUCKETS, sizeof *end);
-    struct hashidx_frozen *out = malloc((ix->nfrozen ? ix->nfrozen : 1) *
-                                        sizeof *out);
+    struct hashidx_frozen *out =
+        malloc((ix->nfrozen ? ix->nfrozen : 1) * sizeof *out);
     size_t at = 0;
 
     if (end == NULL || out == NULL) {
@@ -746,8 +746,8 @@ int hashidx_get_msg(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
  * caller writes at *room before any other write to txn, then calls
  * put_end().
  */
-static int put_begin(MDB_txn *txn, hashidx_t *ix, const void *key,
-                     size_t klen, size_t vlen, uint8_t **room)
+static int put_begin(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
+                     size_t vlen, uint8_t **room)
 {
     uint8_t k[8];
     MDB_val kv = {8, k}, v = {1 + klen + vlen, NULL};

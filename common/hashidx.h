@@ -70,10 +70,10 @@ typedef struct hashidx {
     MDB_dbi main, log[2];
     char moved_name[48]; /* meta counter: frozen entries moved so far */
 
-    int active;          /* the log new entries go to */
-    size_t active_n;     /* entries in it */
-    uint64_t next_seq;   /* of the next entry; both logs share the count */
-    size_t main_n;       /* entries in main, as of the last move */
+    int active;        /* the log new entries go to */
+    size_t active_n;   /* entries in it */
+    uint64_t next_seq; /* of the next entry; both logs share the count */
+    size_t main_n;     /* entries in main, as of the last move */
 
     /* Every entry in either log: key hash -> sequence number and log. */
     struct hashidx_slot *slots;

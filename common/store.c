@@ -48,9 +48,9 @@ struct store {
      * keeping state in memory beside the store (hashidx.h) can tell
      * whether what it did in one of them committed.
      */
-    MDB_txn *top_txn;      /* the open one; NULL: none */
-    uint64_t top_gen;      /* its number, or the last one's */
-    uint64_t aborted_gen;  /* the last one known not to have committed */
+    MDB_txn *top_txn;     /* the open one; NULL: none */
+    uint64_t top_gen;     /* its number, or the last one's */
+    uint64_t aborted_gen; /* the last one known not to have committed */
 };
 
 int store_err(int rc, const char *what)

@@ -104,6 +104,20 @@ static bool decode(const unsigned char *p, size_t n, uint32_t *cp)
     return v >= least[n] && v <= 0x10FFFF && (v < 0xD800 || v > 0xDFFF);
 }
 
+/* The length of the sequence lead begins; 0 when it begins none. */
+static size_t sequence_length(unsigned char lead)
+{
+    if (lead < 0x80)
+        return 1;
+    if (lead < 0xC0)
+        return 0; /* a continuation byte */
+    if (lead < 0xE0)
+        return 2;
+    if (lead < 0xF0)
+        return 3;
+    return lead < 0xF8 ? 4 : 0;
+}
+
 /*
  * utf8proc decodes one code point per call, and the checks took three
  * passes; this decoder is written by hand so that text checked on every
@@ -115,8 +129,7 @@ void text_scan(const char *s, size_t len, bool multiline, text_scan_t *out)
 
     *out = (text_scan_t){.valid = true};
     while (p < end) {
-        size_t n = *p < 0x80 ? 1 : *p < 0xC0 ? 0 : *p < 0xE0 ? 2
-                 : *p < 0xF0 ? 3 : *p < 0xF8 ? 4 : 0;
+        size_t n = sequence_length(*p);
         uint32_t cp = *p;
 
         if (n == 0 || (size_t)(end - p) < n || cp == 0 ||
@@ -125,8 +138,8 @@ void text_scan(const char *s, size_t len, bool multiline, text_scan_t *out)
             return;
         }
         if (n == 1 && (cp < 0x20 || cp == 0x7F))
-            out->controls |= !(multiline &&
-                               (cp == '\n' || cp == '\r' || cp == '\t'));
+            out->controls |=
+                !(multiline && (cp == '\n' || cp == '\r' || cp == '\t'));
         else if (n > 1)
             out->controls |= control_above_ascii(cp, multiline);
         out->codepoints++;

@@ -6,8 +6,8 @@ int main(int argc, char **argv)
     static const char *const dbs[] = {
         "events",     "events_log0",     "events_log1", "events_recent",
         "ident",      "ident_log0",      "ident_log1",  "ident_recent",
-        "customers",  "persons",         "history", "contacts",
-        "quarantine", "customer_idents", "merges",  NULL};
+        "customers",  "persons",         "history",     "contacts",
+        "quarantine", "customer_idents", "merges",      NULL};
     svc_config_t cfg = {
         .name = "intake",
         .state_dir = "var/intake",

@@ -3,8 +3,9 @@
  *
  * Text first: one walk over a message's descriptor checks every string
  * (valid UTF-8, no NUL, within its limit) and every list (entries) against
- * the table below, and that every enum holds a value this build knows. Then the rules a table cannot say: required fields,
- * ranges, codes, dates and update paths.
+ * the table below, and that every enum holds a value this build knows. Then the
+ * rules a table cannot say: required fields, ranges, codes, dates and update
+ * paths.
  */
 #include "validate.h"
 
@@ -260,8 +261,7 @@ static bool walk_field(const ProtobufCMessage *msg, const field_node_t *node,
     size_t n = repeated ? *(const size_t *)(base + fd->quantifier_offset) : 1;
     void *const *values = repeated ? *(void *const *const *)(base + fd->offset)
                                    : (void *const *)(base + fd->offset);
-    size_t max = node->limit->entries ? node->limit->entries
-                                      : fallback.entries;
+    size_t max = node->limit->entries ? node->limit->entries : fallback.entries;
 
     if (node->path[0] == '\0')
         return fail_at(f, "too_deep", "", fd->name, "is nested too deep");
@@ -317,12 +317,11 @@ static bool check_enum(const ProtobufCMessage *msg,
     field_node_t scratch;
 
     for (size_t i = 0; i < n; i++)
-        if (protobuf_c_enum_descriptor_get_value(fd->descriptor,
-                                                 values[i]) == NULL)
+        if (protobuf_c_enum_descriptor_get_value(fd->descriptor, values[i]) ==
+            NULL)
             return fail_at(f, "unknown_value", "",
                            node_of(parent, fd, &scratch)->path,
-                           "is %d, not a value this version knows",
-                           values[i]);
+                           "is %d, not a value this version knows", values[i]);
     return true;
 }
 

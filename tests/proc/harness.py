@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import zmq
@@ -65,6 +66,40 @@ def link_items(payload):
         item.ParseFromString(raw)
         items.append(item)
     return items
+
+
+class FakeService(threading.Thread):
+    """A ROUTER on a free loopback port, in a thread of its own, that a
+    test puts in place of a service. Each Envelope that arrives goes to
+    `reply(ident, env)`, which returns the Envelope to answer with, or
+    None to answer nothing."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = zmq.Context.instance().socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.port = self.sock.bind_to_random_port("tcp://127.0.0.1")
+        self.endpoint = "tcp://127.0.0.1:%d" % self.port
+        self.stop_flag = False
+
+    def reply(self, ident, env):
+        raise NotImplementedError
+
+    def run(self):
+        while not self.stop_flag:
+            if not self.sock.poll(50):
+                continue
+            ident, payload = self.sock.recv_multipart()
+            env = pb.Envelope()
+            env.ParseFromString(payload)
+            out = self.reply(ident, env)
+            if out is not None:
+                self.sock.send_multipart([ident, out.SerializeToString()])
+
+    def close(self):
+        self.stop_flag = True
+        self.join(2)
+        self.sock.close()
 
 
 class Cluster:

@@ -13,11 +13,9 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import time
 import unittest
 
-import zmq
 
 import harness
 from harness import pb, control_pb2
@@ -319,26 +317,20 @@ class KeyuanctlClockTest(unittest.TestCase):
 
 # --- the client against a fake intake --------------------------------------
 
-class FakeIntake(threading.Thread):
-    """A ROUTER that answers LeadEvents the way intake would, by rules:
-    ids ending in 'x' are rejected, a repeated id is a duplicate, a mobile
-    seen before is an update. It ignores the first copy of every request
-    whose id ends in 'd' (to make the client resend), and answers nothing
-    at all while `silent` is set."""
+class FakeIntake(harness.FakeService):
+    """Answers LeadEvents the way intake would, by rules: ids ending in
+    'x' are rejected, a repeated id is a duplicate, a mobile seen before
+    is an update. It ignores the first copy of every request whose id ends
+    in 'd' (to make the client resend), and answers nothing at all while
+    `silent` is set."""
 
     def __init__(self):
-        super().__init__(daemon=True)
-        self.ctx = zmq.Context.instance()
-        self.sock = self.ctx.socket(zmq.ROUTER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.port = self.sock.bind_to_random_port("tcp://127.0.0.1")
-        self.endpoint = "tcp://127.0.0.1:%d" % self.port
+        super().__init__()
         self.silent = False
         self.received = []        # (time, request_id, source_event_id)
         self.answers = {}
         self.mobiles = set()
         self.dropped = set()
-        self.stop_flag = False
 
     def answer(self, ev):
         key = (ev.source, ev.source_event_id)
@@ -358,28 +350,17 @@ class FakeIntake(threading.Thread):
         self.answers[key] = r
         return r
 
-    def run(self):
-        while not self.stop_flag:
-            if not self.sock.poll(50):
-                continue
-            ident, payload = self.sock.recv_multipart()
-            env = pb.Envelope()
-            env.ParseFromString(payload)
-            sid = env.lead.source_event_id
-            self.received.append((time.time(), env.request_id, sid))
-            if self.silent:
-                continue
-            if sid.endswith("d") and sid not in self.dropped:
-                self.dropped.add(sid)
-                continue
-            out = pb.Envelope(request_id=env.request_id)
-            out.reply.CopyFrom(self.answer(env.lead))
-            self.sock.send_multipart([ident, out.SerializeToString()])
-
-    def close(self):
-        self.stop_flag = True
-        self.join(2)
-        self.sock.close()
+    def reply(self, ident, env):
+        sid = env.lead.source_event_id
+        self.received.append((time.time(), env.request_id, sid))
+        if self.silent:
+            return None
+        if sid.endswith("d") and sid not in self.dropped:
+            self.dropped.add(sid)
+            return None
+        out = pb.Envelope(request_id=env.request_id)
+        out.reply.CopyFrom(self.answer(env.lead))
+        return out
 
 
 class KeyuanctlFakeIntakeTest(unittest.TestCase):

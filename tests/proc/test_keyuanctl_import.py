@@ -23,10 +23,8 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import unittest
 
-import zmq
 
 import harness
 from harness import pb, control_pb2, json_format
@@ -131,23 +129,18 @@ def encodings_of(text):
 
 # --- a fake intake ---------------------------------------------------------
 
-class FakeIntake(threading.Thread):
-    """A ROUTER that records every Envelope and answers as intake would:
-    leads and contacts are accepted once per (source, source event id)
-    and duplicates after; an AgentQuery gets `agents`; anything else is
+class FakeIntake(harness.FakeService):
+    """Records every Envelope and answers as intake would: leads and
+    contacts are accepted once per (source, source event id) and
+    duplicates after; an AgentQuery gets `agents`; anything else is
     rejected as unsupported."""
 
     def __init__(self, agents=()):
-        super().__init__(daemon=True)
-        self.sock = zmq.Context.instance().socket(zmq.ROUTER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        port = self.sock.bind_to_random_port("tcp://127.0.0.1")
-        self.endpoint = "tcp://127.0.0.1:%d" % port
+        super().__init__()
         self.agents = list(agents)
         self.received = []
         self.first = {}
         self.next_customer = 100
-        self.stop_flag = False
 
     def events(self, kind):
         return [getattr(e, kind) for e in self.received
@@ -179,21 +172,9 @@ class FakeIntake(threading.Thread):
         self.first[key] = out.reply
         return out
 
-    def run(self):
-        while not self.stop_flag:
-            if not self.sock.poll(50):
-                continue
-            ident, payload = self.sock.recv_multipart()
-            env = pb.Envelope()
-            env.ParseFromString(payload)
-            self.received.append(env)
-            self.sock.send_multipart([ident,
-                                      self.answer(env).SerializeToString()])
-
-    def close(self):
-        self.stop_flag = True
-        self.join(2)
-        self.sock.close()
+    def reply(self, ident, env):
+        self.received.append(env)
+        return self.answer(env)
 
 
 def as_dict(msg):

@@ -1,7 +1,6 @@
 """What every service gets from the common loop: idle cost, ownership of
 its store, refusal of forged link messages, and honest health."""
 import os
-import signal
 import subprocess
 import time
 import unittest

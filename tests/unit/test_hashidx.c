@@ -26,10 +26,10 @@ typedef struct fixture {
     MDB_txn *txn;
 } fixture_t;
 
-static const char *const DBS[] = {"idx", "idx_log0", "idx_log1",
-                                   "idx_recent", NULL};
-static const hashidx_dbs_t IDX = {"idx", {"idx_log0", "idx_log1"},
-                                  "idx_recent"};
+static const char *const DBS[] = {"idx", "idx_log0", "idx_log1", "idx_recent",
+                                  NULL};
+static const hashidx_dbs_t IDX = {
+    "idx", {"idx_log0", "idx_log1"}, "idx_recent"};
 
 static int setup(void **state)
 {
@@ -165,8 +165,7 @@ static size_t logged(fixture_t *f)
 }
 
 /* Keys first..first+n-1 all read value (key number + plus). */
-static void assert_range(fixture_t *f, uint64_t first, size_t n,
-                         uint64_t plus)
+static void assert_range(fixture_t *f, uint64_t first, size_t n, uint64_t plus)
 {
     for (uint64_t i = first; i < first + n; i++)
         assert_int_equal(get(f, i), i + plus);
@@ -222,8 +221,7 @@ static void test_freezes_and_moves(void **state)
 
     put_range(f, n + 2, n / 4, 0); /* a quarter of the move, committed */
     commit(f);
-    assert_int_equal(entries(f, f->ix.main),
-                     (n / 4 + 1) * HASHIDX_MOVE_STEP);
+    assert_int_equal(entries(f, f->ix.main), (n / 4 + 1) * HASHIDX_MOVE_STEP);
     assert_range(f, 1, n + 1 + n / 4, 0);
     /* An entry moved but still frozen counts once. */
     assert_int_equal(hashidx_count(f->txn, &f->ix), n + 1 + n / 4);
@@ -341,8 +339,8 @@ static void test_rolled_back_moves(void **state)
 }
 
 /* Writes raw bytes as the log entry of sequence number seq. */
-static void log_entry_set(fixture_t *f, int log, uint64_t seq,
-                          const void *val, size_t vlen)
+static void log_entry_set(fixture_t *f, int log, uint64_t seq, const void *val,
+                          size_t vlen)
 {
     uint8_t k[8];
 
@@ -364,11 +362,11 @@ static void test_failed_reload_is_retried(void **state)
     put_range(f, 1, 3, 0);
     commit(f);
     key_of(2, key);
-    assert_int_equal(store_get(f->txn, f->ix.log[0], "\0\0\0\0\0\0\0\2", 8,
-                               &v), 0);
+    assert_int_equal(store_get(f->txn, f->ix.log[0], "\0\0\0\0\0\0\0\2", 8, &v),
+                     0);
     memcpy(good, v.mv_data, sizeof good);
     put(f, 4, 4);
-    roll_back(f);                   /* the next call reloads... */
+    roll_back(f);                      /* the next call reloads... */
     log_entry_set(f, 0, 2, "\x09", 1); /* ...and finds entry 2 broken */
     commit(f);
     assert_int_equal(hashidx_get(f->txn, &f->ix, key, 8, &v), KY_ESTORE);
@@ -491,16 +489,13 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_newer_wins_across_moves, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_twice_in_one_log, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_rolled_back_puts, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_twice_in_one_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rolled_back_puts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_moves, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failed_reload_is_retried, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_restart_mid_move, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_restart_mid_move, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_grows_with_main, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_legacy_recent, setup, teardown),

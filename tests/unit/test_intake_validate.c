@@ -280,10 +280,9 @@ static void test_times_in_range(void **state)
  * a known one, by number or by name, passes. */
 static void test_unknown_enum_values(void **state)
 {
-    static const char lead[] =
-        "{\"source\":\"s\",\"sourceEventId\":\"1\","
-        "\"contacts\":{\"mobile\":\"13800138000\"},"
-        "\"needs\":{\"purpose\":%s}}";
+    static const char lead[] = "{\"source\":\"s\",\"sourceEventId\":\"1\","
+                               "\"contacts\":{\"mobile\":\"13800138000\"},"
+                               "\"needs\":{\"purpose\":%s}}";
     char buf[256];
     check_fail_t f;
 

@@ -27,9 +27,9 @@ static void same_answers(const unsigned char *bytes, size_t len)
 
         text_scan(s, len, multiline, &got);
         if (got.valid != valid)
-            fail_msg("validity differs for %zu bytes %02x %02x %02x %02x",
-                     len, bytes[0], len > 1 ? bytes[1] : 0,
-                     len > 2 ? bytes[2] : 0, len > 3 ? bytes[3] : 0);
+            fail_msg("validity differs for %zu bytes %02x %02x %02x %02x", len,
+                     bytes[0], len > 1 ? bytes[1] : 0, len > 2 ? bytes[2] : 0,
+                     len > 3 ? bytes[3] : 0);
         if (!valid)
             continue;
         if (got.codepoints != text_codepoints(s) ||
@@ -91,7 +91,8 @@ static void test_mixed_text(void **state)
     static const char *const texts[] = {
         "王先生 想买三居室, budget 500万",
         "line one\nline two\ttabbed\r\n",
-        "hidden\xE2\x80\x8Bspace and \xE2\x80\xAE" "reversed",
+        "hidden\xE2\x80\x8Bspace and \xE2\x80\xAE"
+        "reversed",
         "emoji \xF0\x9F\x8F\xA0 house, \xE2\x80\x8D joiner",
         "C1 \xC2\x85 next line, sep \xE2\x80\xA8 here, BOM \xEF\xBB\xBF",
         "isolate \xE2\x81\xA6 x \xE2\x81\xA9 done \x7F",
