@@ -94,12 +94,10 @@ int file_ident_find(file_db_t *db, MDB_txn *txn, const file_idents_t *ids,
             continue;
         if (rc)
             return rc;
+        /* The first kind found wins; a conflict with a later kind is
+         * logged and counted once, by file_ident_link(). */
         if (*id == 0)
             *id = wire_get_u64(v.mv_data);
-        else if (wire_get_u64(v.mv_data) != *id)
-            log_warn("event=identity_conflict customer=%llu other=%llu",
-                     (unsigned long long)*id,
-                     (unsigned long long)wire_get_u64(v.mv_data));
     }
     return KY_OK;
 }

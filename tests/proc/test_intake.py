@@ -63,6 +63,21 @@ class IntakeTest(unittest.TestCase):
         self.assertEqual(a.customer_id, b.customer_id)
         self.assertEqual(a.customer_id, c.customer_id)
 
+    def test_identity_conflict_is_counted_and_logged_once(self):
+        a = self.lead("ic1", "13800138030")
+        b = self.lead("ic2", source="wechat_mini",
+                      contacts={"wechatId": "wx_conflict"})
+        both = self.lead("ic3", "13800138030",
+                         contacts={"wechatId": "wx_conflict"})
+        self.assertNotEqual(a.customer_id, b.customer_id)
+        self.assertEqual(both.customer_id, a.customer_id)  # the phone wins
+        again = self.lead("ic4", source="wechat_mini",
+                          contacts={"wechatId": "wx_conflict"})
+        self.assertEqual(again.customer_id, b.customer_id)
+        self.assertEqual(self.c.counter("intake", "identity_conflicts"), 1)
+        self.assertEqual(self.c.log("intake").count(
+            "event=identity_conflict"), 1)
+
     def test_spaces_around_wechat_or_email_are_the_same_customer(self):
         a = self.lead("sp1", contacts={"email": "sp@x.cn"})
         b = self.lead("sp2", contacts={"email": " SP@x.cn\u3000"})
