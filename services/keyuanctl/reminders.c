@@ -14,8 +14,8 @@ static const char reminders_usage[] =
     "usage: keyuanctl reminders [options]\n"
     "\n"
     "Lists reminders from the scheduler, fired ones by default: id, due\n"
-    "time (UTC), kind, agent, customer, grade and text; --json prints one\n"
-    "Reminder a line.\n"
+    "time and fired time (UTC; \"planned\" when not fired yet), kind,\n"
+    "agent, customer, grade and text; --json prints one Reminder a line.\n"
     "\n"
     "options:\n"
     "  --customer ID       only this customer's\n"
@@ -88,12 +88,16 @@ static int reminders_args(ctl_opts_t *o, int argc, char **argv,
 
 static int reminders_add_row(ctl_table_t *t, const Keyuan__V1__Reminder *r)
 {
-    char id[24], due[32], kind[32], customer[24], grade[16];
-    const char *cells[7] = {id,       due,   kind,   r->agent_id,
-                            customer, grade, r->text};
+    char id[24], due[32], fired[32], kind[32], customer[24], grade[16];
+    const char *cells[8] = {id,          due,      fired, kind,
+                            r->agent_id, customer, grade, r->text};
 
     snprintf(id, sizeof id, "%llu", (unsigned long long)r->reminder_id);
     ctl_format_ts(r->due_at, due, sizeof due);
+    if (r->fired_at)
+        ctl_format_ts(r->fired_at, fired, sizeof fired);
+    else
+        snprintf(fired, sizeof fired, "planned");
     ctl_enum_short(&keyuan__v1__reminder_kind__descriptor, "REMINDER_KIND_",
                    r->kind, kind, sizeof kind);
     snprintf(customer, sizeof customer, "%llu",
@@ -104,9 +108,9 @@ static int reminders_add_row(ctl_table_t *t, const Keyuan__V1__Reminder *r)
 
 static int reminders_table(const Keyuan__V1__ReminderList *list)
 {
-    static const char *const headers[7] = {"ID",       "DUE",   "KIND", "AGENT",
-                                           "CUSTOMER", "GRADE", "TEXT"};
-    ctl_table_t *t = ctl_table_new(7, headers);
+    static const char *const headers[8] = {
+        "ID", "DUE", "FIRED", "KIND", "AGENT", "CUSTOMER", "GRADE", "TEXT"};
+    ctl_table_t *t = ctl_table_new(8, headers);
     int rc = t ? KY_OK : KY_ENOMEM;
 
     for (size_t i = 0; rc == KY_OK && i < list->n_reminders; i++)

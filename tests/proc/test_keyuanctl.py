@@ -254,8 +254,10 @@ class KeyuanctlClusterTest(unittest.TestCase):
             self.assertEqual(rem["customerId"], cid)
         table = self.ctl("reminders", "--planned", "--customer", cid).stdout
         self.assertRegex(table.splitlines()[0],
-                         r"^ID +DUE +KIND +AGENT +CUSTOMER +GRADE +TEXT$")
+                         r"^ID +DUE +FIRED +KIND +AGENT +CUSTOMER +GRADE +TEXT$")
         self.assertIn(cid, table)
+        states = {row.split()[2] for row in table.splitlines()[1:]}
+        self.assertIn("planned", states)  # the cadence's next ones
 
     def test_status_shows_all_four(self):
         r = self.ctl("status")
