@@ -619,6 +619,8 @@ static void intake_status(void *self, MDB_txn *txn, Keyuan__V1__StatusReply *st)
     svc_status_add(in->svc, st, "contact_log",
                    store_count(txn, in->files.contacts));
     svc_status_add(in->svc, st, "merged", store_count(txn, in->files.merges));
+    svc_status_add(in->svc, st, "quarantine",
+                   store_count(txn, in->quarantine.db));
 }
 
 /* ---- start and stop -------------------------------------------------------
@@ -670,7 +672,7 @@ static int intake_open(intake_t *in, const svc_config_t *cfg,
         rc = hashidx_open(&in->files.ident, in->st, &IDENT_DBS);
     if (rc)
         return rc;
-    quarantine_init(&in->quarantine, in->svc);
+    quarantine_init(&in->quarantine, in->svc, (uint64_t)opt->quarantine_max);
     return KY_OK;
 }
 

@@ -10,6 +10,7 @@
 typedef struct intake_options {
     const char *agents_path; /* JSON list of agents (agents.h) */
     const char *key_path;    /* index hash key; made on first start */
+    int64_t quarantine_max;  /* rejected events kept at most */
 } intake_options_t;
 
 /* Runs intake until SIGTERM/SIGINT. Returns a process exit status. */

@@ -1,5 +1,8 @@
 /* main.c - keyuan-intake: reads its configuration and runs the service. */
 #include "intake.h"
+#include "quarantine.h"
+
+#include <stdio.h>
 
 int main(int argc, char **argv)
 {
@@ -17,16 +20,23 @@ int main(int argc, char **argv)
         .map_mb = 4096,
         .max_msg_bytes = 64 * 1024,
     };
-    intake_options_t opt = {.agents_path = "config/agents.json"};
+    intake_options_t opt = {.agents_path = "config/agents.json",
+                            .quarantine_max = QUARANTINE_MAX_DEFAULT};
     opt_t extra[] = {
         {"agents", OPT_STR, &opt.agents_path, "agents file (JSON)"},
         {"index-key", OPT_STR, &opt.key_path,
          "index hash key file (default STATE_DIR/index.key)"},
+        {"quarantine-max", OPT_INT, &opt.quarantine_max,
+         "rejected events kept at most; the oldest go first"},
         {NULL, 0, NULL, NULL},
     };
     int rc = svc_configure(&cfg, extra, argc, argv);
 
     if (rc)
         return rc == 1 ? 0 : 2;
+    if (opt.quarantine_max < 1) {
+        fprintf(stderr, "error: --quarantine-max must be at least 1\n");
+        return 2;
+    }
     return intake_run(&cfg, &opt);
 }

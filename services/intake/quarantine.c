@@ -8,8 +8,10 @@
  * checked, deduplicated by (source, source event id) and sent downstream
  * exactly like one that arrives from outside.
  *
- * TODO: entries are never pruned; a source that keeps sending bad events
- * grows the store until an operator removes them (no command for it yet).
+ * A source that keeps sending bad events must not fill the store and stop
+ * intake for everyone, so at most q->max entries are kept: past that, each
+ * new one pushes the oldest out (counted as quarantine_dropped). There is
+ * no command to remove entries by hand yet.
  */
 #include "quarantine.h"
 
@@ -29,11 +31,12 @@
 typedef Keyuan__V1__QuarantinedEvent QuarantinedEvent;
 typedef Keyuan__V1__QuarantineList QuarantineList;
 
-void quarantine_init(quarantine_t *q, svc_t *svc)
+void quarantine_init(quarantine_t *q, svc_t *svc, uint64_t max)
 {
     memset(q, 0, sizeof *q);
     q->svc = svc;
     q->db = store_db(svc_store(svc), "quarantine");
+    q->max = max ? max : 1;
 }
 
 void quarantine_note(quarantine_t *q, MDB_txn *txn, const Envelope *msg)
@@ -77,6 +80,30 @@ static int entry_put(quarantine_t *q, MDB_txn *txn, const QuarantinedEvent *e)
     return store_put_msg(txn, q->db, key, sizeof key, &e->base);
 }
 
+/* Deletes the oldest entries past q->max; returns how many went. */
+static int entries_trim(quarantine_t *q, MDB_txn *txn, uint64_t *dropped)
+{
+    uint64_t n = store_count(txn, q->db);
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc;
+
+    *dropped = 0;
+    if (n <= q->max)
+        return KY_OK;
+    if ((rc = mdb_cursor_open(txn, q->db, &c)) != 0)
+        return store_err(rc, "quarantine_cursor");
+    for (; n > q->max; n--, (*dropped)++) {
+        rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+        if (rc == 0)
+            rc = mdb_cursor_del(c, 0);
+        if (rc)
+            break;
+    }
+    mdb_cursor_close(c);
+    return store_err(rc, "quarantine_trim");
+}
+
 /* Reads entry id; it lives until the reply is packed. */
 static int entry_load(quarantine_t *q, MDB_txn *txn, uint64_t id,
                       QuarantinedEvent **out)
@@ -96,6 +123,7 @@ static int entry_load(quarantine_t *q, MDB_txn *txn, uint64_t id,
 int quarantine_keep(quarantine_t *q, const Envelope *reply)
 {
     QuarantinedEvent *e;
+    uint64_t dropped;
     int rc;
 
     if (q->replaying || q->msg == NULL || !is_event(q->msg) ||
@@ -113,13 +141,16 @@ int quarantine_keep(quarantine_t *q, const Envelope *reply)
     wire_ts_set(e->received_at, clock_now_ms());
     e->reply = reply->reply;
     e->envelope = pack_event(q, q->msg);
-    if ((rc = entry_put(q, q->txn, e)) != 0)
+    if ((rc = entry_put(q, q->txn, e)) != 0 ||
+        (rc = entries_trim(q, q->txn, &dropped)) != 0)
         return rc;
 
     svc_count(q->svc, "quarantined", 1);
-    log_info("event=quarantined id=%llu body=%s code=%s",
+    if (dropped)
+        svc_count(q->svc, "quarantine_dropped", dropped);
+    log_info("event=quarantined id=%llu body=%s code=%s dropped_oldest=%llu",
              (unsigned long long)e->quarantine_id, wire_body_name(q->msg),
-             e->reply->code);
+             e->reply->code, (unsigned long long)dropped);
     return KY_OK;
 }
 

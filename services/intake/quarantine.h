@@ -28,10 +28,17 @@ typedef struct quarantine {
     MDB_txn *txn;        /* the request being handled (quarantine_note) */
     const Envelope *msg; /* and the request itself */
     bool replaying;      /* a replay runs: its rejection is not kept again */
+    uint64_t max;        /* entries kept at most; the oldest go first */
 } quarantine_t;
 
-/* Sets q up on svc's store, which must have a db named "quarantine". */
-void quarantine_init(quarantine_t *q, svc_t *svc);
+/* Kept by default: ~6 GiB at the 64 KiB message cap, far less as a rule. */
+#define QUARANTINE_MAX_DEFAULT 100000
+
+/*
+ * Sets q up on svc's store, which must have a db named "quarantine", to
+ * keep at most max entries (at least 1).
+ */
+void quarantine_init(quarantine_t *q, svc_t *svc, uint64_t max);
 
 /*
  * Remembers the request about to be handled in txn; both are borrowed

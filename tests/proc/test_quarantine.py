@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import subprocess
 import unittest
 
 import harness
@@ -195,6 +196,39 @@ class QuarantineTest(unittest.TestCase):
         r = self.replay(e.quarantine_id, nested)
         self.assertEqual((r.status, r.code), (REJECTED, "unsupported"))
         self.assertEqual(len(self.entries()), 1)
+
+
+class QuarantineCapTest(unittest.TestCase):
+    """A source that keeps sending bad events cannot fill the store: past
+    --quarantine-max the oldest entries go, and are counted."""
+
+    def setUp(self):
+        self.c = harness.Cluster(extra={"intake": ["--quarantine-max", "3"]})
+        self.c.start("intake")
+
+    def tearDown(self):
+        self.c.close()
+
+    def test_oldest_entries_go_past_the_cap(self):
+        for i in range(5):
+            reply = self.c.request("intake", lead_envelope("cap%d" % i,
+                                                           "12345")).reply
+            self.assertEqual(reply.code, "invalid_phone")
+        env = pb.Envelope()
+        env.quarantine_query.SetInParent()
+        kept = self.c.request("intake", env).quarantine_list.events
+        ids = [pb.Envelope.FromString(e.envelope).lead.source_event_id
+               for e in kept]
+        self.assertEqual(ids, ["cap2", "cap3", "cap4"])
+        self.assertEqual(self.c.counter("intake", "quarantine_dropped"), 2)
+        self.assertEqual(self.c.counter("intake", "quarantine"), 3)
+
+    def test_a_cap_below_one_is_refused(self):
+        r = subprocess.run(self.c.args("intake")[:1] +
+                           ["--quarantine-max", "0"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--quarantine-max", r.stderr)
 
 
 if __name__ == "__main__":
