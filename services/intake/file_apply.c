@@ -74,24 +74,59 @@ static bool known_way(const json_t *contacts, const char *key, const char *v)
     return false;
 }
 
+static const char *const WAY_KEYS[] = {"mobile", "wechatId", "email"};
+
+/* True when contacts holds v in any of its fields. */
+static bool known_anywhere(const json_t *contacts, const char *v)
+{
+    for (size_t i = 0; i < 3; i++)
+        if (known_way(contacts, WAY_KEYS[i], v))
+            return true;
+    return false;
+}
+
+/*
+ * Adds v to p's other contacts, first pushing the oldest out when there
+ * are FILE_OTHERS_MAX already: a source that sends a new e-mail with
+ * every lead must not grow a file without end (history keeps the ones
+ * pushed out).
+ */
+static int others_add(json_t *p, const json_t *v)
+{
+    json_t *list = file_doc_get(p, "contacts.others");
+
+    if (json_is_array(list) && json_array_size(list) >= FILE_OTHERS_MAX)
+        json_array_remove(list, 0);
+    return file_doc_list_add(p, "contacts.others", v);
+}
+
 int file_apply_contact_ways(json_t *p, json_t *profile)
 {
-    static const char *const keys[] = {"mobile", "wechatId", "email"};
     json_t *ours = file_doc_get(p, "contacts");
     json_t *theirs = file_doc_get(profile, "contacts");
+    json_t *others = json_object_get(theirs, "others");
     int rc = KY_OK;
 
     for (size_t i = 0; rc == KY_OK && i < 3; i++) {
-        json_t *v = json_object_get(theirs, keys[i]);
+        json_t *v = json_object_get(theirs, WAY_KEYS[i]);
 
-        if (v == NULL || json_object_get(ours, keys[i]) == NULL)
+        if (v == NULL || json_object_get(ours, WAY_KEYS[i]) == NULL)
             continue; /* nothing to keep: the merge fills it */
-        if (!known_way(ours, keys[i], json_string_value(v)))
-            rc = file_doc_list_add(p, "contacts.others", v);
-        json_object_del(theirs, keys[i]);
+        if (!known_way(ours, WAY_KEYS[i], json_string_value(v)))
+            rc = others_add(p, v);
+        json_object_del(theirs, WAY_KEYS[i]);
         if (i == 0)
             json_object_del(theirs, "mobileE164");
     }
+    if (ours == NULL || others == NULL)
+        return rc; /* nothing to keep: the merge copies them */
+    for (size_t i = 0; rc == KY_OK && i < json_array_size(others); i++) {
+        const char *v = json_string_value(json_array_get(others, i));
+
+        if (v && !known_anywhere(ours, v))
+            rc = others_add(p, json_array_get(others, i));
+    }
+    json_object_del(theirs, "others"); /* added, not in place of ours */
     return rc;
 }
 

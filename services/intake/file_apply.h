@@ -30,13 +30,18 @@ bool file_apply_profile_in(const ProtobufCMessage *msg, const char *prefix,
 void file_apply_phone_fail(check_fail_t *f, const char *prefix,
                            const char *why);
 
+/* Other contacts a file keeps at most (as many as one event may bring). */
+#define FILE_OTHERS_MAX 8
+
 /*
  * An event never takes a way to reach the customer away from a file. For
  * each of the mobile, WeChat id and e-mail that both the file's profile p
  * and the incoming profile hold, the incoming one is dropped from profile
  * and, unless p holds it already (the same number written another way,
  * an e-mail in other case, among the others too), added to p's
- * contacts.others. Returns 0 or KY_ENOMEM.
+ * contacts.others; the incoming others are added to p's the same way
+ * rather than replacing them. Past FILE_OTHERS_MAX the oldest of p's
+ * others go. Returns 0 or KY_ENOMEM.
  */
 int file_apply_contact_ways(json_t *p, json_t *profile);
 

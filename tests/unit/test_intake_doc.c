@@ -282,6 +282,40 @@ static void test_contact_ways(void **state)
     json_decref(other);
 }
 
+/* A lead's other contacts join the file's instead of replacing them, and
+ * a file keeps the newest FILE_OTHERS_MAX. */
+static void test_other_contacts(void **state)
+{
+    json_t *doc = parse("{\"profile\":{\"contacts\":{\"email\":\"a@b.cn\","
+                        "\"others\":[\"QQ 1\",\"QQ 2\"]}}}");
+    json_t *lead = parse("{\"contacts\":{\"others\":[\"QQ 2\",\"A@B.CN\","
+                         "\"QQ 3\"]}}");
+    json_t *others;
+    char text[64];
+
+    (void)state;
+    assert_int_equal(file_apply_profile(doc, lead, NULL, 0), KY_OK);
+    expect_json(doc, "{\"profile\":{\"contacts\":{\"email\":\"a@b.cn\","
+                     "\"others\":[\"QQ 1\",\"QQ 2\",\"QQ 3\"]}}}");
+
+    for (int i = 0; i < 10; i++) {
+        json_decref(lead);
+        snprintf(text, sizeof text, "{\"contacts\":{\"email\":\"n%d@b.cn\"}}",
+                 i);
+        lead = parse(text);
+        assert_int_equal(file_apply_profile(doc, lead, NULL, 0), KY_OK);
+    }
+    others = file_doc_get(doc, "profile.contacts.others");
+    assert_int_equal(json_array_size(others), FILE_OTHERS_MAX);
+    assert_string_equal(json_string_value(json_array_get(others, 0)),
+                        "n2@b.cn");
+    assert_string_equal(
+        json_string_value(json_array_get(others, FILE_OTHERS_MAX - 1)),
+        "n9@b.cn");
+    json_decref(lead);
+    json_decref(doc);
+}
+
 static void test_merge_fold(void **state)
 {
     json_t *keep = parse("{\"customerId\":\"1\",\"profile\":{\"name\":\"a\","
@@ -339,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_prune_and_project),
         cmocka_unit_test(test_list_add),
         cmocka_unit_test(test_contact_ways),
+        cmocka_unit_test(test_other_contacts),
         cmocka_unit_test(test_merge_fold),
         cmocka_unit_test(test_drop_blanks),
     };
