@@ -1,6 +1,7 @@
 /* hashidx.c - a hash index of logs and a main tree (see hashidx.h). */
 #include "hashidx.h"
 
+#include "bloom.h"
 #include "err.h"
 #include "logger.h"
 #include "wire.h"
@@ -152,52 +153,7 @@ static size_t count_parts(MDB_txn *txn, const hashidx_t *ix);
 
 /* ---- the filter ---------------------------------------------------------- */
 
-#define FILTER_BITS_PER_KEY 16 /* about 0.5% false "maybe", blocked */
-#define FILTER_PROBES 4
 #define FILTER_MIN_BITS (1u << 24) /* 2 MiB: a million keys */
-
-/*
- * A blocked Bloom filter: the probes of a key all fall in one 512-bit
- * block, one cache line, so a lookup costs one miss, not four. The block
- * comes from the hash's low bits, the 4 bit positions from 9 bits each
- * of its high ones.
- */
-#define FILTER_BLOCK_WORDS 8
-
-static uint64_t *filter_block(const hashidx_t *ix, uint64_t h)
-{
-    size_t blocks = ix->nbits / (64 * FILTER_BLOCK_WORDS);
-
-    return ix->bits + (h & (blocks - 1)) * FILTER_BLOCK_WORDS;
-}
-
-static void filter_add(hashidx_t *ix, uint64_t h)
-{
-    uint64_t *block = filter_block(ix, h);
-
-    for (int i = 0; i < FILTER_PROBES; i++) {
-        unsigned bit = (unsigned)(h >> (28 + 9 * i)) & 511;
-
-        block[bit >> 6] |= 1ull << (bit & 63);
-    }
-    ix->nkeys++;
-}
-
-static bool filter_maybe(const hashidx_t *ix, uint64_t h)
-{
-    const uint64_t *block;
-
-    if (ix->bits == NULL)
-        return true;
-    block = filter_block(ix, h);
-    for (int i = 0; i < FILTER_PROBES; i++) {
-        unsigned bit = (unsigned)(h >> (28 + 9 * i)) & 511;
-
-        if (!(block[bit >> 6] & (1ull << (bit & 63))))
-            return false;
-    }
-    return true;
-}
 
 /* Adds every key of main to the filter. */
 static int filter_scan_main(hashidx_t *ix, MDB_txn *txn)
@@ -210,7 +166,7 @@ static int filter_scan_main(hashidx_t *ix, MDB_txn *txn)
         return store_err(rc, "hashidx_cursor");
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        filter_add(ix, key_hash(k.mv_data, k.mv_size));
+        bloom_add(&ix->filter, key_hash(k.mv_data, k.mv_size));
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? KY_OK : store_err(rc, "hashidx_scan");
 }
@@ -220,7 +176,7 @@ static int filter_add_entry(hashidx_t *ix, MDB_txn *txn, uint64_t ref,
 {
     (void)txn;
     (void)ref;
-    filter_add(ix, key_hash(e->key, e->klen));
+    bloom_add(&ix->filter, key_hash(e->key, e->klen));
     return KY_OK;
 }
 
@@ -231,38 +187,25 @@ static int filter_add_entry(hashidx_t *ix, MDB_txn *txn, uint64_t ref,
  */
 static int filter_build(hashidx_t *ix, MDB_txn *txn)
 {
-    size_t want = 4 * (count_parts(txn, ix) + 1) * FILTER_BITS_PER_KEY;
-    size_t nbits = FILTER_MIN_BITS;
-    uint64_t *bits;
-    int rc;
+    int rc = bloom_reset(&ix->filter, 4 * (count_parts(txn, ix) + 1),
+                         FILTER_MIN_BITS);
 
-    while (nbits < want)
-        nbits *= 2;
-    /* Aligned, so that each block is one cache line. */
-    if ((bits = aligned_alloc(64, nbits / 8)) == NULL)
-        return KY_ENOMEM;
-    memset(bits, 0, nbits / 8);
-    free(ix->bits);
-    ix->bits = bits;
-    ix->nbits = nbits;
-    ix->nkeys = 0;
-    rc = filter_scan_main(ix, txn);
+    if (rc == KY_OK)
+        rc = filter_scan_main(ix, txn);
     for (int log = 0; log < 2 && rc == KY_OK; log++)
         rc = log_scan(txn, ix, log, filter_add_entry);
-    if (rc) { /* no filter: every lookup goes to the store */
-        free(ix->bits);
-        ix->bits = NULL;
-    }
+    if (rc) /* no filter: every lookup goes to the store */
+        bloom_free(&ix->filter);
     return rc;
 }
 
 /* Notes a key in the filter, first making it larger when it is full. */
 static void filter_note(MDB_txn *txn, hashidx_t *ix, uint64_t h)
 {
-    if (ix->bits == NULL)
+    if (ix->filter.bits == NULL)
         return; /* none: lookups all go to the store */
-    if ((ix->nkeys + 1) * FILTER_BITS_PER_KEY <= ix->nbits) {
-        filter_add(ix, h);
+    if (!bloom_full(&ix->filter)) {
+        bloom_add(&ix->filter, h);
         return;
     }
     /* Full: built anew from the store, which holds the key already.
@@ -703,8 +646,7 @@ int hashidx_open(hashidx_t *ix, store_t *st, const hashidx_dbs_t *dbs)
 void hashidx_close(hashidx_t *ix)
 {
     memory_free(ix);
-    free(ix->bits);
-    ix->bits = NULL;
+    bloom_free(&ix->filter);
 }
 
 int hashidx_get(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
@@ -715,7 +657,7 @@ int hashidx_get(MDB_txn *txn, hashidx_t *ix, const void *key, size_t klen,
     size_t at;
     int rc;
 
-    if (!filter_maybe(ix, h)) {
+    if (!bloom_maybe(&ix->filter, h)) {
         ix->skipped++;
         return KY_ENOTFOUND;
     }

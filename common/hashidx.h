@@ -21,9 +21,8 @@
  * A lookup asks the table in memory first (an entry in a log is newer
  * than main's), then main. Most lookups are for keys that are not there
  * (a new lead's phone and event id), so the index also keeps a Bloom
- * filter of every key in it: a key it has never seen is answered "not
- * found" without touching the store. (A filter this small is written
- * here: no Debian library offers one.)
+ * filter (bloom.h) of every key in it: a key it has never seen is
+ * answered "not found" without touching the store.
  *
  * The memory follows the open write transaction. When one that changed it
  * does not commit, the next call sees that through the store and reads
@@ -35,6 +34,7 @@
 #ifndef KEYUAN_HASHIDX_H
 #define KEYUAN_HASHIDX_H
 
+#include "bloom.h"
 #include "store.h"
 
 #include <protobuf-c/protobuf-c.h>
@@ -89,9 +89,7 @@ typedef struct hashidx {
     uint64_t touched; /* write transaction that last changed the memory */
     bool stale;       /* the last read of the logs failed: read again */
 
-    uint64_t *bits;   /* the filter: keys that may be in the index */
-    size_t nbits;     /* a power of two */
-    size_t nkeys;     /* keys added to the filter */
+    bloom_t filter;   /* keys that may be in the index */
     uint64_t skipped; /* lookups the filter answered alone */
     uint64_t reloads; /* times the logs were read again after an abort */
 } hashidx_t;
