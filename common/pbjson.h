@@ -103,4 +103,15 @@ typedef int (*pbjson_leaf_fn)(void *arg, const char *path, const char *json,
  */
 int pbjson_leaves(const ProtobufCMessage *msg, pbjson_leaf_fn fn, void *arg);
 
+/*
+ * Looks in len bytes of protobuf wire data, read as desc, for a string
+ * field whose value holds a NUL byte, and writes that field's dotted JSON
+ * path into path (PBJSON_PATH_MAX bytes). protobuf-c hands strings over
+ * NUL-terminated, so such a value would reach every check cut short: "wx"
+ * for "wx\0other". Returns true when it found one; false when there is
+ * none or the bytes do not parse (unpacking will say so).
+ */
+bool pbjson_wire_nul(const ProtobufCMessageDescriptor *desc,
+                     const uint8_t *data, size_t len, char *path);
+
 #endif

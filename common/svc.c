@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "err.h"
 #include "logger.h"
+#include "pbjson.h"
 #include "peer.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@ typedef struct item {
     zmq_msg_t route[SVC_MAX_ROUTE]; /* frames before the payload */
     int nroute;
     Envelope *msg; /* NULL when the payload did not parse */
+    char *nul_at;  /* a request's text field holding a NUL, or NULL */
     uint8_t *out;  /* packed reply, sent after commit */
     size_t out_len;
     bool failed; /* its handler failed: left out */
@@ -530,9 +532,32 @@ static void item_clear(item_t *it)
     for (int i = 0; i < it->nroute; i++)
         zmq_msg_close(&it->route[i]);
     it->nroute = 0;
-    it->msg = NULL; /* in the unpacked arena, reset with the batch */
+    it->msg = NULL;    /* in the unpacked arena, reset with the batch */
+    it->nul_at = NULL; /* likewise */
     free(it->out);
     it->out = NULL;
+}
+
+/*
+ * Notes in it a request's text field whose wire bytes hold a NUL: unpacked,
+ * the text ends there, and every check would see only its start (two
+ * WeChat ids "wx\0a" and "wx\0b" would be one). The path is kept without
+ * the body's own name ("contacts.wechatId", not "lead.contacts...").
+ * Link messages come from keyuan's own services, which checked them.
+ */
+static void note_nul(svc_t *svc, item_t *it, zmq_msg_t *payload)
+{
+    char path[PBJSON_PATH_MAX];
+    const char *dot;
+
+    if (it->msg->seq != 0 || (it->msg->sender && *it->msg->sender) ||
+        !pbjson_wire_nul(&keyuan__v1__envelope__descriptor,
+                         zmq_msg_data(payload), zmq_msg_size(payload), path))
+        return;
+    dot = strchr(path, '.');
+    dot = dot ? dot + 1 : path;
+    it->nul_at = arena_alloc(&svc->unpacked, strlen(dot) + 1);
+    memcpy(it->nul_at, dot, strlen(dot) + 1);
 }
 
 /*
@@ -565,6 +590,8 @@ static int item_read(svc_t *svc, item_t *it, int flags)
         if (it->msg == NULL)
             log_warn("event=undecodable_message bytes=%zu",
                      zmq_msg_size(&part));
+        else
+            note_nul(svc, it, &part);
         zmq_msg_close(&part);
     }
     return 1;
@@ -815,6 +842,17 @@ static void reject_undecodable(svc_t *svc, item_t *it)
     pack_reply(svc, it, &reply);
 }
 
+static void reject_nul(svc_t *svc, item_t *it)
+{
+    Envelope reply = KEYUAN__V1__ENVELOPE__INIT;
+
+    svc_count(svc, "requests_with_nul", 1);
+    svc_reply(svc, &reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_REJECTED,
+              "invalid_utf8", it->nul_at,
+              svc_printf(svc, "%s: holds a NUL character", it->nul_at));
+    pack_reply(svc, it, &reply);
+}
+
 /* ---- one batch --------------------------------------------------------------
  */
 
@@ -883,6 +921,8 @@ static void batch_apply(svc_t *svc, const svc_ops_t *ops, void *self,
             continue; /* a link message: not acked, so it comes again */
         else if (it->msg == NULL)
             reject_undecodable(svc, it);
+        else if (it->nul_at)
+            reject_nul(svc, it);
         else if (it->msg->seq > 0 || (it->msg->sender && *it->msg->sender))
             apply_link_checked(svc, ops, self, txn, it);
         else

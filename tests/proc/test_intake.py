@@ -215,6 +215,39 @@ class IntakeTest(unittest.TestCase):
         self.assertEqual(reply.reply.field, "name")
         self.assertEqual(reply.reply.code, "invalid_utf8")
 
+    def test_nul_inside_text_rejected(self):
+        """protobuf-c cuts a string at a NUL, so "wx\\0one" and "wx\\0two"
+        would have been one WeChat id, and two event ids one event."""
+        def raw_lead(event_id, stand_in, real, **contacts):
+            env = pb.Envelope()
+            env.lead.source = "p"
+            env.lead.source_event_id = event_id
+            for key, value in contacts.items():
+                setattr(env.lead.contacts, key, value)
+            return env.SerializeToString().replace(stand_in, real)
+
+        for raw, field in [
+                (raw_lead("n1", b"wxQone", b"wx\0one", wechat_id="wxQone"),
+                 "contacts.wechatId"),
+                (raw_lead("evQone", b"evQone", b"ev\0one",
+                          mobile="13700001111"), "sourceEventId"),
+                (raw_lead("n3", b"\0", b"\0", wechat_id="\0"),
+                 "contacts.wechatId")]:
+            reply = self.raw_request(raw).reply
+            self.assertEqual((reply.status, reply.code, reply.field),
+                             (REJECTED, "invalid_utf8", field))
+            self.assertIn("NUL", reply.message)
+        update = pb.Envelope()
+        update.profile_update.source = "p"
+        update.profile_update.source_event_id = "u-nul"
+        update.profile_update.customer_id = 1
+        update.profile_update.paths.append("nameQx")
+        reply = self.raw_request(update.SerializeToString().replace(
+            b"nameQx", b"name\0x")).reply
+        self.assertEqual((reply.code, reply.field), ("invalid_utf8", "paths"))
+        self.assertEqual(self.c.counter("intake", "customers"), 0)
+        self.assertEqual(self.c.counter("intake", "requests_with_nul"), 4)
+
     def raw_request(self, raw):
         sock = self.c.ctx.socket(zmq.REQ)
         sock.setsockopt(zmq.LINGER, 0)

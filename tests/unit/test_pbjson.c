@@ -1066,6 +1066,66 @@ static void test_is_empty(void **state)
     assert_false(pbjson_is_empty(&ts.base));
 }
 
+/* Packs env, then writes NUL over every byte 'Q' of the result. */
+static uint8_t *pack_with_nul(const Keyuan__V1__Envelope *env, size_t *len)
+{
+    uint8_t *buf;
+
+    *len = protobuf_c_message_get_packed_size(&env->base);
+    buf = malloc(*len);
+    assert_non_null(buf);
+    protobuf_c_message_pack(&env->base, buf);
+    for (size_t i = 0; i < *len; i++)
+        if (buf[i] == 'Q')
+            buf[i] = 0;
+    return buf;
+}
+
+/* A NUL in a string field's wire bytes is found and named by its JSON
+ * path, at any depth and in lists; bytes, clean text and bytes that do
+ * not parse are not reported. */
+static void test_wire_nul(void **state)
+{
+    Keyuan__V1__Envelope env = KEYUAN__V1__ENVELOPE__INIT;
+    Keyuan__V1__LeadEvent lead = KEYUAN__V1__LEAD_EVENT__INIT;
+    Keyuan__V1__Contacts contacts = KEYUAN__V1__CONTACTS__INIT;
+    char path[PBJSON_PATH_MAX];
+    char *others[] = {"ok", "aQb"};
+    uint8_t *buf;
+    size_t len;
+
+    (void)state;
+    env.body_case = KEYUAN__V1__ENVELOPE__BODY_LEAD;
+    env.lead = &lead;
+    lead.source = "s";
+    lead.source_event_id = "e";
+    lead.contacts = &contacts;
+    contacts.wechat_id = "wxQ";
+    buf = pack_with_nul(&env, &len);
+    assert_true(
+        pbjson_wire_nul(&keyuan__v1__envelope__descriptor, buf, len, path));
+    assert_string_equal(path, "lead.contacts.wechatId");
+    assert_false(pbjson_wire_nul(&keyuan__v1__envelope__descriptor, buf,
+                                 len - 1, path)); /* cut short */
+    free(buf);
+
+    contacts.wechat_id = "wx";
+    contacts.n_others = 2;
+    contacts.others = others;
+    buf = pack_with_nul(&env, &len);
+    assert_true(
+        pbjson_wire_nul(&keyuan__v1__envelope__descriptor, buf, len, path));
+    assert_string_equal(path, "lead.contacts.others");
+    free(buf);
+
+    contacts.n_others = 0;
+    env.request_id = 81; /* 'Q': a varint, not text */
+    buf = pack_with_nul(&env, &len);
+    assert_false(
+        pbjson_wire_nul(&keyuan__v1__envelope__descriptor, buf, len, path));
+    free(buf);
+}
+
 int main(void)
 {
     static const struct CMUnitTest fixed[] = {
@@ -1089,6 +1149,7 @@ int main(void)
         cmocka_unit_test(test_leaf_escaping),
         cmocka_unit_test(test_leaf_scalars),
         cmocka_unit_test(test_is_empty),
+        cmocka_unit_test(test_wire_nul),
     };
     struct CMUnitTest tests[2 * N_GOLDENS + sizeof fixed / sizeof fixed[0]];
     static char names[2 * N_GOLDENS][64];
