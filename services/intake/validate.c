@@ -145,16 +145,20 @@ static bool fail_at(check_fail_t *f, const char *code, const char *prefix,
 
 /*
  * A text value: valid UTF-8, within lim's length, without control
- * characters, present when required. path names it in a failure.
+ * characters, present when required. path names it in a failure. A list's
+ * entries are all required: in_list words the failure for one of them.
  */
 static bool check_value(const char *value, const struct limit *lim,
-                        const char *path, bool required, check_fail_t *f)
+                        const char *path, bool required, bool in_list,
+                        check_fail_t *f)
 {
     text_scan_t scan;
 
     if (value == NULL || *value == '\0')
-        return required ? fail_at(f, "missing_field", "", path, "is required")
-                        : true;
+        return required
+                   ? fail_at(f, "missing_field", "", path,
+                             in_list ? "holds an empty entry" : "is required")
+                   : true;
     text_scan(value, strlen(value), lim->multiline, &scan);
     if (!scan.valid)
         return fail_at(f, "invalid_utf8", "", path, "is not valid UTF-8");
@@ -168,14 +172,15 @@ static bool check_value(const char *value, const struct limit *lim,
                              "break or tab"
                            : "holds a control character or line break");
     if (required && text_blank(value))
-        return fail_at(f, "missing_field", "", path, "is blank");
+        return fail_at(f, "missing_field", "", path,
+                       in_list ? "holds a blank entry" : "is blank");
     return true;
 }
 
 static bool check_text(const char *value, const char *path, bool required,
                        check_fail_t *f)
 {
-    return check_value(value, limit_of(path), path, required, f);
+    return check_value(value, limit_of(path), path, required, false, f);
 }
 
 /* ---- the walk over every text field --------------------------------- */
@@ -270,7 +275,8 @@ static bool walk_field(const ProtobufCMessage *msg, const field_node_t *node,
                        max);
     for (size_t i = 0; i < n; i++) {
         if (fd->type == PROTOBUF_C_TYPE_STRING &&
-            !check_value(values[i], node->limit, node->path, repeated, f))
+            !check_value(values[i], node->limit, node->path, repeated, repeated,
+                         f))
             return false;
         if (fd->type == PROTOBUF_C_TYPE_MESSAGE && values[i] &&
             fd->descriptor == &google__protobuf__timestamp__descriptor) {

@@ -303,6 +303,27 @@ static void test_unknown_enum_values(void **state)
                   "unknown_value", "profile.needs.stage");
 }
 
+/* An empty or blank entry of a list is named as such, not as a missing
+ * field. */
+static void test_empty_list_entry(void **state)
+{
+    static const char lead[] = "{\"source\":\"s\",\"sourceEventId\":\"1\","
+                               "\"contacts\":{\"mobile\":\"13800138000\"},"
+                               "\"hobbies\":[\"读书\",%s]}";
+    char buf[256];
+    check_fail_t f;
+
+    (void)state;
+    snprintf(buf, sizeof buf, lead, "\"\"");
+    assert_false(check_json(&keyuan__v1__lead_event__descriptor, buf, &f));
+    assert_string_equal(f.code, "missing_field");
+    assert_string_equal(f.field, "hobbies");
+    assert_non_null(strstr(f.message, "empty entry"));
+    snprintf(buf, sizeof buf, lead, "\" \"");
+    assert_false(check_json(&keyuan__v1__lead_event__descriptor, buf, &f));
+    assert_non_null(strstr(f.message, "blank entry"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_update_needs_ids),
         cmocka_unit_test(test_times_in_range),
         cmocka_unit_test(test_unknown_enum_values),
+        cmocka_unit_test(test_empty_list_entry),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

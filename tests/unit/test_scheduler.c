@@ -317,7 +317,9 @@ static int teardown(void **state)
     unlink(path);
     snprintf(path, sizeof path, "%s/lock.mdb", fx->dir);
     unlink(path);
-    rmdir(fx->dir);
+    snprintf(path, sizeof path, "%s/keyuan.lock", fx->dir);
+    unlink(path);
+    assert_int_equal(rmdir(fx->dir), 0); /* nothing left behind in /tmp */
     free(fx);
     return 0;
 }
