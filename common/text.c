@@ -54,6 +54,18 @@ static bool unicode_line_break(const unsigned char *p)
     return p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9);
 }
 
+size_t text_unsafe_at(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+        return 2;
+    if (p[0] >= 0xE2 && p[1] && p[2] &&
+        (hiding_format(p) || unicode_line_break(p)))
+        return 3;
+    return 0;
+}
+
 bool text_has_controls(const char *s, bool multiline)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "err.h"
 #include "pbjson.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -57,24 +58,62 @@ static void pad(FILE *out, size_t n)
         fputc(' ', out);
 }
 
+char *ctl_defang(const char *s, bool c0)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = malloc(6 * strlen(s) + 1), *o = out;
+
+    if (out == NULL)
+        return NULL;
+    while (*s) {
+        const unsigned char *p = (const unsigned char *)s;
+        size_t n = text_unsafe_at(s);
+        unsigned cp = *p;
+
+        if (n == 2)
+            cp = (p[0] & 0x1Fu) << 6 | (p[1] & 0x3Fu);
+        else if (n == 3)
+            cp = (p[0] & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu);
+        else if (c0 && (cp < 0x20 || cp == 0x7F))
+            n = 1;
+        if (n == 0) {
+            *o++ = *s++;
+            continue;
+        }
+        memcpy(o, "\\u", 2);
+        for (int i = 0; i < 4; i++)
+            o[2 + i] = hex[(cp >> (12 - 4 * i)) & 15];
+        o += 6;
+        s += n;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Prints JSON text made by jansson, defanged, and frees it. */
+static int print_text(char *text)
+{
+    char *safe = text ? ctl_defang(text, false) : NULL;
+
+    free(text);
+    if (safe == NULL)
+        return KY_ENOMEM;
+    puts(safe);
+    free(safe);
+    return KY_OK;
+}
+
 int ctl_print_json(json_t *json)
 {
-    int rc = json_dumpf(json, stdout, JSON_COMPACT);
+    char *text = json_dumps(json, JSON_COMPACT);
 
     json_decref(json);
-    fputc('\n', stdout);
-    return rc == 0 ? KY_OK : KY_EIO;
+    return print_text(text);
 }
 
 int ctl_print_msg(const ProtobufCMessage *msg)
 {
-    char *text = pbjson_encode(msg, JSON_COMPACT);
-
-    if (text == NULL)
-        return KY_ENOMEM;
-    puts(text);
-    free(text);
-    return KY_OK;
+    return print_text(pbjson_encode(msg, JSON_COMPACT));
 }
 
 char *ctl_format_ts(const Google__Protobuf__Timestamp *ts, char *out,
@@ -263,7 +302,7 @@ int ctl_table_add(ctl_table_t *t, const char *const *cells)
     }
     row = t->cells + t->nrows * t->ncols;
     for (size_t i = 0; i < t->ncols; i++) {
-        if ((row[i] = strdup(cells[i] ? cells[i] : "")) == NULL) {
+        if ((row[i] = ctl_defang(cells[i] ? cells[i] : "", true)) == NULL) {
             while (i-- > 0)
                 free(row[i]);
             return KY_ENOMEM;

@@ -36,6 +36,15 @@ int ctl_print_msg(const ProtobufCMessage *msg);
 int ctl_print_fields(const ProtobufCMessage *msg, FILE *out);
 
 /* A timestamp as "2026-05-01T09:30:00Z"; "-" when ts is NULL. */
+/*
+ * A copy of s (free it) in which every character a terminal would hide or
+ * act on (text_unsafe_at(), and with c0 also C0 controls and DEL) is
+ * written as \uXXXX: what keyuanctl prints may be a rejected event made to
+ * reorder or hide text on an operator's screen. Inside JSON strings the
+ * escape reads back as the same character. NULL without memory.
+ */
+char *ctl_defang(const char *s, bool c0);
+
 char *ctl_format_ts(const Google__Protobuf__Timestamp *ts, char *out,
                     size_t outlen);
 

@@ -269,7 +269,7 @@ static void reply_line(const char *label, const Reply *r)
 static int show_text(const QuarantinedEvent *e)
 {
     Envelope *env = event_of(e);
-    char received[32], *text = NULL;
+    char received[32], *json = NULL, *text = NULL;
 
     printf("%-10s%llu\n", "id:", (unsigned long long)e->quarantine_id);
     printf("%-10s%s\n", "received:",
@@ -278,8 +278,9 @@ static int show_text(const QuarantinedEvent *e)
         reply_line("reply:", e->reply);
     if (e->replay_reply)
         reply_line("replay:", e->replay_reply);
-    if (env)
-        text = pbjson_encode(&env->base, JSON_INDENT(2));
+    if (env && (json = pbjson_encode(&env->base, JSON_INDENT(2))) != NULL)
+        text = ctl_defang(json, false);
+    free(json);
     printf("event:\n%s\n", text ? text : "(not readable)");
     free(text);
     wire_free(env);

@@ -188,6 +188,23 @@ class QuarantineTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("not_found", r.stderr)
 
+    def test_hiding_characters_are_shown_escaped(self):
+        """A rejected event may be made to reorder or hide text on the
+        operator's screen: keyuanctl writes such characters as escapes."""
+        env = lead_envelope("rlo1", "13800138099",
+                            name="abc\u202edef\u200bghi\u0085")
+        self.assertEqual(self.send(env).code, "control_character")
+        [e] = self.entries()
+        for out in (self.ctl("show", str(e.quarantine_id)).stdout,
+                    self.ctl("list", "--json").stdout):
+            for raw in ("\u202e", "\u200b", "\u0085"):
+                self.assertNotIn(raw, out)
+            self.assertIn("abc\\u202Edef\\u200Bghi\\u0085", out)
+        # In JSON the escapes read back as the characters themselves.
+        self.assertIn("abc\u202edef\u200bghi\u0085",
+                      json.dumps(json.loads(self.ctl("list", "--json").stdout),
+                                 ensure_ascii=False))
+
     def test_a_replay_cannot_replay_a_replay(self):
         self.bad_lead("r1")
         [e] = self.entries()
