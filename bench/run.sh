@@ -60,7 +60,8 @@ service_args() {
     [ -n "${DOWNSTREAM[$s]:-}" ] &&
         echo --downstream "$(endpoint "${DOWNSTREAM[$s]}")"
     case $s in
-    intake) echo --agents "$ROOT/config/agents.json" ;;
+    intake) echo --agents "$ROOT/config/agents.json" \
+                 --regions "$ROOT/data/divisions/cn_admin_divisions_2023.csv" ;;
     grading) echo --rules "$ROOT/config/grading.rules" ;;
     scheduler) echo --speed-to-lead-s 0 --work-start 00:00 \
                     --work-end 24:00 ;;

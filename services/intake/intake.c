@@ -68,6 +68,7 @@ typedef struct intake {
     file_db_t files;         /* where customer files live */
     ident_t keys;            /* the identity index hash key */
     agents_t agents;         /* who may own a file */
+    regions_t regions;       /* the division codes regions may name */
     quarantine_t quarantine; /* rejected events, for replay */
     char assign_reason[128]; /* why assign_agent() chose, for the file */
 } intake_t;
@@ -657,6 +658,11 @@ static int intake_open(intake_t *in, const svc_config_t *cfg,
         log_error("event=agents_unusable detail=\"%s\"", err);
         return KY_ECONFIG;
     }
+    if (regions_load(&in->regions, opt->regions_path, err, sizeof err) != 0) {
+        log_error("event=regions_unusable detail=\"%s\"", err);
+        return KY_ECONFIG;
+    }
+    validate_use_regions(&in->regions);
     in->svc = svc_new(cfg, &rc);
     if (in->svc == NULL)
         return rc;
@@ -693,5 +699,7 @@ int intake_run(const svc_config_t *cfg, const intake_options_t *opt)
     hashidx_close(&in.events);
     hashidx_close(&in.files.ident);
     agents_free(&in.agents);
+    validate_use_regions(NULL);
+    regions_free(&in.regions);
     return rc ? 1 : 0;
 }

@@ -8,9 +8,10 @@
 #include "svc.h"
 
 typedef struct intake_options {
-    const char *agents_path; /* JSON list of agents (agents.h) */
-    const char *key_path;    /* index hash key; made on first start */
-    int64_t quarantine_max;  /* rejected events kept at most */
+    const char *agents_path;  /* JSON list of agents (agents.h) */
+    const char *regions_path; /* division codes (regions.h) */
+    const char *key_path;     /* index hash key; made on first start */
+    int64_t quarantine_max;   /* rejected events kept at most */
 } intake_options_t;
 
 /* Runs intake until SIGTERM/SIGINT. Returns a process exit status. */

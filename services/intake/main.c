@@ -21,9 +21,13 @@ int main(int argc, char **argv)
         .max_msg_bytes = 64 * 1024,
     };
     intake_options_t opt = {.agents_path = "config/agents.json",
+                            .regions_path =
+                                "data/divisions/cn_admin_divisions_2023.csv",
                             .quarantine_max = QUARANTINE_MAX_DEFAULT};
     opt_t extra[] = {
         {"agents", OPT_STR, &opt.agents_path, "agents file (JSON)"},
+        {"regions", OPT_STR, &opt.regions_path,
+         "division codes regions may name (CSV, NBS)"},
         {"index-key", OPT_STR, &opt.key_path,
          "index hash key file (default STATE_DIR/index.key)"},
         {"quarantine-max", OPT_INT, &opt.quarantine_max,

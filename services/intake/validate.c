@@ -10,6 +10,7 @@
 #include "validate.h"
 
 #include "file_doc.h"
+#include "regions.h"
 #include "text.h"
 #include "wire.h"
 
@@ -373,15 +374,35 @@ static bool is_digits(const char *s, size_t len)
     return true;
 }
 
+/* The official division codes, once validate_use_regions() set them. */
+static const regions_t *known_regions;
+
+void validate_use_regions(const regions_t *r)
+{
+    known_regions = r;
+}
+
+/* Why code is no division code, or NULL when it is one. */
+static const char *region_fault(const char *code)
+{
+    if (!is_digits(code, 6))
+        return "must be six-digit division codes like 110105";
+    if (known_regions && !regions_known(known_regions, code))
+        return "names no division in the official list (NBS 2023)";
+    return NULL;
+}
+
 static bool check_needs(const Keyuan__V1__Needs *n, const char *prefix,
                         check_fail_t *f)
 {
+    const char *why;
+
     if (n == NULL)
         return true;
     for (size_t i = 0; i < n->n_region_codes; i++)
-        if (!is_digits(n->region_codes[i], 6))
+        if ((why = region_fault(n->region_codes[i])) != NULL)
             return fail_at(f, "invalid_region", prefix, "needs.regionCodes",
-                           "must be six-digit division codes like 110105");
+                           "%s", why);
     if (n->budget_max_wan && n->budget_min_wan > n->budget_max_wan)
         return fail_at(f, "invalid_range", prefix, "needs.budgetMinWan",
                        "is above needs.budgetMaxWan");
@@ -533,14 +554,15 @@ bool check_lead(const Keyuan__V1__LeadEvent *ev, check_fail_t *f)
 
 bool check_listing(const Keyuan__V1__ListingEvent *ev, check_fail_t *f)
 {
+    const char *why;
+
     if (!check_text(ev->source, "source", true, f) ||
         !check_text(ev->listing_id, "listingId", true, f) ||
         !check_text_fields(&ev->base, f))
         return false;
     if (ev->district_code && *ev->district_code &&
-        !is_digits(ev->district_code, 6))
-        return fail_at(f, "invalid_region", "", "districtCode",
-                       "must be a six-digit division code");
+        (why = region_fault(ev->district_code)) != NULL)
+        return fail_at(f, "invalid_region", "", "districtCode", "%s", why);
     /* The same ranges grading keeps listings in (inventory.c), so that a
      * listing intake accepts is never dropped downstream. */
     if (!(ev->area_m2 >= 1 && ev->area_m2 <= 100000))

@@ -12,6 +12,7 @@
 #define KEYUAN_VALIDATE_H
 
 #include "keyuan/v1/envelope.pb-c.h"
+#include "regions.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -22,6 +23,13 @@ typedef struct check_fail {
     char message[192]; /* what is wrong, in English */
     char path[96];     /* room for a field path built while checking */
 } check_fail_t;
+
+/*
+ * From now on, region codes (needs.regionCodes, a listing's districtCode)
+ * must be in r, which outlives the checks; before, or with NULL, six
+ * digits pass.
+ */
+void validate_use_regions(const regions_t *r);
 
 /* Each returns true when the event may be applied, else fills *f. */
 bool check_lead(const Keyuan__V1__LeadEvent *ev, check_fail_t *f);

@@ -1,5 +1,6 @@
 """intake on its own: replies, identity, first answers, bad input."""
 import signal
+import subprocess
 import time
 import unittest
 
@@ -247,6 +248,26 @@ class IntakeTest(unittest.TestCase):
         self.assertEqual((reply.code, reply.field), ("invalid_utf8", "paths"))
         self.assertEqual(self.c.counter("intake", "customers"), 0)
         self.assertEqual(self.c.counter("intake", "requests_with_nul"), 4)
+
+    def test_region_codes_must_name_a_division(self):
+        r = self.lead("rg1", "13800138090", needs={"regionCodes": ["110105",
+                                                                   "110199"]})
+        self.assertEqual((r.status, r.code, r.field),
+                         (REJECTED, "invalid_region", "needs.regionCodes"))
+        ok = self.lead("rg2", "13800138090",
+                       needs={"regionCodes": ["110105", "440300"]})
+        self.assertEqual(ok.status, ACCEPTED)
+
+    def test_unreadable_region_list_stops_the_start(self):
+        args = self.c.args("intake")
+        args[args.index("--bind") + 1] = "tcp://127.0.0.1:%d" % \
+            harness.free_port()
+        args[args.index("--state-dir") + 1] += "-other"
+        r = subprocess.run(args + ["--regions", "/nonexistent/r.csv"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("regions_unusable", r.stdout + r.stderr)
+        self.assertIn("/nonexistent/r.csv", r.stdout + r.stderr)
 
     def raw_request(self, raw):
         sock = self.c.ctx.socket(zmq.REQ)

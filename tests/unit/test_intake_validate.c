@@ -324,6 +324,52 @@ static void test_empty_list_entry(void **state)
     assert_non_null(strstr(f.message, "blank entry"));
 }
 
+/* With the official list in use, a six-digit code that names no
+ * division is refused; before, its form was all that was checked. */
+static void test_region_codes_named_in_the_list(void **state)
+{
+    static const char lead[] =
+        "{\"source\":\"s\",\"sourceEventId\":\"1\","
+        "\"contacts\":{\"mobile\":\"13800138000\"},"
+        "\"needs\":{\"regionCodes\":[\"110105\",\"%s\"]}}";
+    Keyuan__V1__ListingEvent listing = KEYUAN__V1__LISTING_EVENT__INIT;
+    regions_t r;
+    char buf[256], err[256];
+    check_fail_t f;
+
+    (void)state;
+    snprintf(buf, sizeof buf, lead, "999999");
+    assert_true(check_json(&keyuan__v1__lead_event__descriptor, buf, &f));
+
+    assert_int_equal(regions_load(&r,
+                                  "data/divisions/cn_admin_divisions_2023"
+                                  ".csv",
+                                  err, sizeof err),
+                     0);
+    validate_use_regions(&r);
+    assert_false(check_json(&keyuan__v1__lead_event__descriptor, buf, &f));
+    assert_string_equal(f.code, "invalid_region");
+    assert_string_equal(f.field, "needs.regionCodes");
+    assert_non_null(strstr(f.message, "official list"));
+    snprintf(buf, sizeof buf, lead, "440300");
+    if (!check_json(&keyuan__v1__lead_event__descriptor, buf, &f))
+        fail_msg("a city's code refused: %s", f.message);
+
+    listing.source = "s";
+    listing.source_event_id = "L1-1";
+    listing.listing_id = "L1";
+    listing.area_m2 = 80;
+    listing.total_price_wan = 500;
+    listing.district_code = "110199";
+    assert_false(check_listing(&listing, &f));
+    assert_string_equal(f.field, "districtCode");
+    listing.district_code = "110101";
+    if (!check_listing(&listing, &f))
+        fail_msg("a district's code refused: %s", f.message);
+    validate_use_regions(NULL);
+    regions_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_times_in_range),
         cmocka_unit_test(test_unknown_enum_values),
         cmocka_unit_test(test_empty_list_entry),
+        cmocka_unit_test(test_region_codes_named_in_the_list),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
