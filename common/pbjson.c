@@ -828,37 +828,6 @@ int pbjson_leaves(const ProtobufCMessage *msg, pbjson_leaf_fn fn, void *arg)
 
 #define WIRE_NUL_DEPTH 32 /* deeper than any keyuan message nests */
 
-static bool varint_read(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    uint64_t x = 0;
-
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t byte = *(*p)++;
-
-        x |= (uint64_t)(byte & 0x7F) << shift;
-        if (!(byte & 0x80)) {
-            *v = x;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Skips a field of wire type wt that is not length-delimited. */
-static bool skip_fixed(const uint8_t **p, const uint8_t *end, unsigned wt)
-{
-    uint64_t ignored;
-
-    if (wt == 0)
-        return varint_read(p, end, &ignored);
-    if (wt != 1 && wt != 5)
-        return false; /* groups and reserved types: not in proto3 */
-    if ((size_t)(end - *p) < (wt == 1 ? 8u : 4u))
-        return false;
-    *p += wt == 1 ? 8 : 4;
-    return true;
-}
-
 /* 1: found (path holds it), 0: none, -1: the bytes do not parse. */
 static int nul_walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
                     const uint8_t *end, char *path, size_t len, int depth)
@@ -869,14 +838,14 @@ static int nul_walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
         size_t at = len ? len + 1 : 0;
         int rc = 0;
 
-        if (!varint_read(&p, end, &key))
+        if (!wire_varint(&p, end, &key))
             return -1;
         if ((key & 7) != 2) {
-            if (!skip_fixed(&p, end, key & 7))
+            if (!wire_skip(&p, end, key & 7))
                 return -1;
             continue;
         }
-        if (!varint_read(&p, end, &size) || size > (uint64_t)(end - p))
+        if (!wire_varint(&p, end, &size) || size > (uint64_t)(end - p))
             return -1;
         f = protobuf_c_message_descriptor_get_field(desc, (unsigned)(key >> 3));
         if (f &&

@@ -32,14 +32,20 @@
 #define SVC_MAX_SENDERS 8
 #define SVC_STUCK_MS 60000    /* default for svc_config_t.stuck_ms */
 #define SVC_PRUNE_IDLE_MS 100 /* see prune_due() */
+/* A request over --max-msg-bytes is answered too_large; one over this many
+ * times that makes libzmq drop its sender before it is read at all, so
+ * that no client can make a service hold much more than the cap. */
+#define SVC_HARD_CAP 4
 
 /* One message read from the ROUTER socket, and what to send back. */
 typedef struct item {
     zmq_msg_t route[SVC_MAX_ROUTE]; /* frames before the payload */
     int nroute;
-    Envelope *msg; /* NULL when the payload did not parse */
-    char *nul_at;  /* a request's text field holding a NUL, or NULL */
-    uint8_t *out;  /* packed reply, sent after commit */
+    Envelope *msg;         /* NULL when the payload did not parse */
+    char *nul_at;          /* a request's text field holding a NUL, or NULL */
+    size_t too_large;      /* bytes of a payload over the cap, not unpacked */
+    uint64_t too_large_id; /* and its request_id */
+    uint8_t *out;          /* packed reply, sent after commit */
     size_t out_len;
     bool failed; /* its handler failed: left out */
 } item_t;
@@ -357,9 +363,10 @@ Keyuan__V1__Reply *svc_reply(svc_t *svc, Envelope *reply,
 /* ---- peers dropped by the size cap ---------------------------------- */
 
 /*
- * With ZMQ_MAXMSGSIZE set, libzmq closes the connection of a peer whose
- * message is too large and tells the application nothing. A socket
- * monitor is the only window on it, and a blurred one: libzmq 4.3.4
+ * With ZMQ_MAXMSGSIZE set (SVC_HARD_CAP times --max-msg-bytes), libzmq
+ * closes the connection of a peer whose message is larger and tells the
+ * application nothing. A socket monitor is the only window on it, and a
+ * blurred one: libzmq 4.3.4
  * reports the drop (stream_engine_base_t::error with protocol_error) as
  * one ZMQ_EVENT_DISCONNECTED, exactly as it reports a peer that closed
  * its connection itself, and the event carries only our own bind address
@@ -444,9 +451,11 @@ static int svc_bind(svc_t *svc)
     zmq_setsockopt(svc->router, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(svc->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(svc->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (svc->cfg.max_msg_bytes > 0)
-        zmq_setsockopt(svc->router, ZMQ_MAXMSGSIZE, &svc->cfg.max_msg_bytes,
-                       sizeof svc->cfg.max_msg_bytes);
+    if (svc->cfg.max_msg_bytes > 0) {
+        int64_t hard = svc->cfg.max_msg_bytes * SVC_HARD_CAP;
+
+        zmq_setsockopt(svc->router, ZMQ_MAXMSGSIZE, &hard, sizeof hard);
+    }
     if (zmq_bind(svc->router, svc->cfg.bind) != 0) {
         log_error("event=bind_failed endpoint=%s err=\"%s\"", svc->cfg.bind,
                   zmq_strerror(zmq_errno()));
@@ -534,6 +543,7 @@ static void item_clear(item_t *it)
     it->nroute = 0;
     it->msg = NULL;    /* in the unpacked arena, reset with the batch */
     it->nul_at = NULL; /* likewise */
+    it->too_large = 0;
     free(it->out);
     it->out = NULL;
 }
@@ -561,6 +571,23 @@ static void note_nul(svc_t *svc, item_t *it, zmq_msg_t *payload)
 }
 
 /*
+ * True when payload is over --max-msg-bytes: it is not unpacked, and gets
+ * a too_large answer (reject_too_large()) instead of a dropped connection.
+ * Only past SVC_HARD_CAP times that does libzmq drop the sender.
+ */
+static bool over_cap(svc_t *svc, item_t *it, zmq_msg_t *payload)
+{
+    size_t size = zmq_msg_size(payload);
+
+    if (svc->cfg.max_msg_bytes <= 0 || size <= (size_t)svc->cfg.max_msg_bytes)
+        return false;
+    it->too_large = size;
+    it->too_large_id = wire_request_id(zmq_msg_data(payload), size);
+    log_warn("event=message_too_large bytes=%zu", size);
+    return true;
+}
+
+/*
  * Reads one multipart message: route frames, then the payload. Returns 1
  * when one was read, 0 when none is waiting, or a negative code.
  */
@@ -582,6 +609,10 @@ static int item_read(svc_t *svc, item_t *it, int flags)
             continue;
         }
         if (more) { /* too many frames: not one of ours */
+            zmq_msg_close(&part);
+            continue;
+        }
+        if (over_cap(svc, it, &part)) {
             zmq_msg_close(&part);
             continue;
         }
@@ -618,7 +649,7 @@ static void item_send(svc_t *svc, item_t *it)
 
 static void pack_reply(svc_t *svc, item_t *it, Envelope *reply)
 {
-    reply->request_id = it->msg ? it->msg->request_id : 0;
+    reply->request_id = it->msg ? it->msg->request_id : it->too_large_id;
     it->out = wire_pack(&reply->base, &it->out_len);
     if (it->out == NULL)
         abort();
@@ -842,6 +873,20 @@ static void reject_undecodable(svc_t *svc, item_t *it)
     pack_reply(svc, it, &reply);
 }
 
+static void reject_too_large(svc_t *svc, item_t *it)
+{
+    Envelope reply = KEYUAN__V1__ENVELOPE__INIT;
+
+    svc_count(svc, "requests_too_large", 1);
+    svc_reply(svc, &reply, KEYUAN__V1__REPLY_STATUS__REPLY_STATUS_REJECTED,
+              "too_large", NULL,
+              svc_printf(svc,
+                         "the message is %zu bytes; at most %lld are "
+                         "taken",
+                         it->too_large, (long long)svc->cfg.max_msg_bytes));
+    pack_reply(svc, it, &reply);
+}
+
 static void reject_nul(svc_t *svc, item_t *it)
 {
     Envelope reply = KEYUAN__V1__ENVELOPE__INIT;
@@ -919,6 +964,8 @@ static void batch_apply(svc_t *svc, const svc_ops_t *ops, void *self,
             reject_internal(svc, it);
         else if (it->failed)
             continue; /* a link message: not acked, so it comes again */
+        else if (it->too_large)
+            reject_too_large(svc, it);
         else if (it->msg == NULL)
             reject_undecodable(svc, it);
         else if (it->nul_at)

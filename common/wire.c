@@ -72,3 +72,61 @@ bool wire_ts_valid(const Google__Protobuf__Timestamp *ts)
            ts->seconds <= WIRE_TS_MAX_SECONDS && ts->nanos >= 0 &&
            ts->nanos <= 999999999;
 }
+
+bool wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t x = 0;
+
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t byte = *(*p)++;
+
+        x |= (uint64_t)(byte & 0x7F) << shift;
+        if (!(byte & 0x80)) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool wire_skip(const uint8_t **p, const uint8_t *end, unsigned wt)
+{
+    uint64_t v;
+    size_t size;
+
+    switch (wt) {
+    case 0:
+        return wire_varint(p, end, &v);
+    case 1:
+    case 5:
+        size = wt == 1 ? 8 : 4;
+        break;
+    case 2:
+        if (!wire_varint(p, end, &v) || v > (uint64_t)(end - *p))
+            return false;
+        size = (size_t)v;
+        break;
+    default: /* groups and reserved types: not in proto3 */
+        return false;
+    }
+    if ((size_t)(end - *p) < size)
+        return false;
+    *p += size;
+    return true;
+}
+
+uint64_t wire_request_id(const uint8_t *data, size_t len)
+{
+    const uint8_t *p = data, *end = data + len;
+    uint64_t key, id = 0;
+
+    while (p < end && wire_varint(&p, end, &key)) {
+        if (key == (4u << 3 | 0)) { /* request_id = 4, a varint */
+            if (!wire_varint(&p, end, &id))
+                return 0;
+        } else if (!wire_skip(&p, end, key & 7)) {
+            return 0;
+        }
+    }
+    return id; /* the last one, as protobuf reads a repeated scalar */
+}

@@ -48,4 +48,20 @@ uint64_t wire_get_u64(const uint8_t *in);
 /* The name of the envelope's body ("lead", "reminder", ...) for logs. */
 const char *wire_body_name(const Envelope *env);
 
+/*
+ * Reading protobuf wire data by hand, for the few places that must look
+ * at bytes before (or instead of) unpacking them. Each advances *p and
+ * returns false when the bytes end or do not parse.
+ */
+/* A varint. */
+bool wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
+/* Skips the value of a field of wire type wt (0, 1, 2 or 5). */
+bool wire_skip(const uint8_t **p, const uint8_t *end, unsigned wt);
+
+/*
+ * The request_id of the packed Envelope in data, read without unpacking
+ * it (for a message too large to unpack); 0 when absent or unreadable.
+ */
+uint64_t wire_request_id(const uint8_t *data, size_t len);
+
 #endif

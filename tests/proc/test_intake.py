@@ -306,11 +306,25 @@ class IntakeTest(unittest.TestCase):
         reply = self.raw_request(b"\xff\xff\xff not protobuf")
         self.assertEqual(reply.reply.code, "malformed")
 
-    def test_oversized_message_drops_only_that_sender(self):
-        big = pb.Envelope()
+    def test_oversized_message_gets_too_large(self):
+        big = pb.Envelope(request_id=77)
         big.lead.source = "p"
         big.lead.source_event_id = "big"
-        big.lead.note = "x" * (100 * 1024)
+        big.lead.note = "x" * (100 * 1024)  # over 64 KiB, under 4 times
+        reply = self.raw_request(big.SerializeToString())
+        self.assertEqual(reply.request_id, 77)
+        self.assertEqual((reply.reply.status, reply.reply.code),
+                         (REJECTED, "too_large"))
+        self.assertIn("at most 65536", reply.reply.message)
+        self.assertEqual(self.c.counter("intake", "requests_too_large"), 1)
+        r = self.lead("after-big", "13800138080")
+        self.assertEqual(r.status, ACCEPTED)
+
+    def test_giant_message_drops_only_that_sender(self):
+        big = pb.Envelope()
+        big.lead.source = "p"
+        big.lead.source_event_id = "giant"
+        big.lead.note = "x" * (300 * 1024)  # over 4 times 64 KiB
         watch = StatusWatch(self.c)  # stays connected: no disconnects
         before = watch.settled("disconnects")
         sock = self.c.ctx.socket(zmq.REQ)
@@ -323,7 +337,7 @@ class IntakeTest(unittest.TestCase):
                         timeout=5, what="the drop to be counted")
         sock.close()
         watch.close()
-        r = self.lead("after-big", "13800138080")
+        r = self.lead("after-giant", "13800138081")
         self.assertEqual(r.status, ACCEPTED)
 
     def test_simultaneous_events_for_a_new_phone_make_one_file(self):

@@ -21,6 +21,7 @@
 #include "err.h"
 #include "keyuan/v1/envelope.pb-c.h"
 #include "pbjson.h"
+#include "wire.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -1126,6 +1127,37 @@ static void test_wire_nul(void **state)
     free(buf);
 }
 
+/* wire_request_id() reads the id of a packed Envelope without unpacking
+ * it, past fields before and after it; 0 when absent or cut short. */
+static void test_wire_request_id(void **state)
+{
+    Keyuan__V1__Envelope env = KEYUAN__V1__ENVELOPE__INIT;
+    Keyuan__V1__LeadEvent lead = KEYUAN__V1__LEAD_EVENT__INIT;
+    uint8_t *buf;
+    size_t len;
+
+    (void)state;
+    env.seq = 3;
+    env.sender = "x";
+    env.epoch = 0x1234567890ull;
+    env.request_id = 300;
+    env.body_case = KEYUAN__V1__ENVELOPE__BODY_LEAD;
+    env.lead = &lead;
+    lead.source = "s";
+    lead.note = "a note";
+    buf = wire_pack(&env.base, &len);
+    assert_non_null(buf);
+    assert_int_equal(wire_request_id(buf, len), 300);
+    assert_int_equal(wire_request_id(buf, len - 1), 0); /* cut short */
+    free(buf);
+
+    env.request_id = 0;
+    buf = wire_pack(&env.base, &len);
+    assert_int_equal(wire_request_id(buf, len), 0);
+    free(buf);
+    assert_int_equal(wire_request_id((const uint8_t *)"\xff\xff", 2), 0);
+}
+
 int main(void)
 {
     static const struct CMUnitTest fixed[] = {
@@ -1150,6 +1182,7 @@ int main(void)
         cmocka_unit_test(test_leaf_scalars),
         cmocka_unit_test(test_is_empty),
         cmocka_unit_test(test_wire_nul),
+        cmocka_unit_test(test_wire_request_id),
     };
     struct CMUnitTest tests[2 * N_GOLDENS + sizeof fixed / sizeof fixed[0]];
     static char names[2 * N_GOLDENS][64];
