@@ -828,14 +828,18 @@ int pbjson_leaves(const ProtobufCMessage *msg, pbjson_leaf_fn fn, void *arg)
 
 #define WIRE_NUL_DEPTH 32 /* deeper than any keyuan message nests */
 
-/* 1: found (path holds it), 0: none, -1: the bytes do not parse. */
+/*
+ * Returns how many fields lead down to a string holding a NUL (trail
+ * holds them), 0 when there is none, -1 when the bytes do not parse. The
+ * path is named only once found: this runs on every request.
+ */
 static int nul_walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
-                    const uint8_t *end, char *path, size_t len, int depth)
+                    const uint8_t *end, const ProtobufCFieldDescriptor **trail,
+                    int depth)
 {
     while (p < end) {
         const ProtobufCFieldDescriptor *f;
         uint64_t key, size;
-        size_t at = len ? len + 1 : 0;
         int rc = 0;
 
         if (!wire_varint(&p, end, &key))
@@ -848,22 +852,14 @@ static int nul_walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
         if (!wire_varint(&p, end, &size) || size > (uint64_t)(end - p))
             return -1;
         f = protobuf_c_message_descriptor_get_field(desc, (unsigned)(key >> 3));
-        if (f &&
-            (f->type == PROTOBUF_C_TYPE_STRING ||
-             (f->type == PROTOBUF_C_TYPE_MESSAGE && depth < WIRE_NUL_DEPTH)) &&
-            at + strlen(f->name) + 1 <= PBJSON_PATH_MAX) {
-            if (len)
-                path[len] = '.';
-            camel_into(path + at, PBJSON_PATH_MAX - at, f->name);
-            if (f->type == PROTOBUF_C_TYPE_STRING)
-                rc = memchr(p, 0, size) ? 1 : 0;
-            else
-                rc = nul_walk(f->descriptor, p, p + size, path, strlen(path),
-                              depth + 1);
-            if (rc)
-                return rc;
-            path[len] = '\0';
-        }
+        trail[depth] = f;
+        if (f && f->type == PROTOBUF_C_TYPE_STRING)
+            rc = memchr(p, 0, size) ? depth + 1 : 0;
+        else if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+                 depth + 1 < WIRE_NUL_DEPTH)
+            rc = nul_walk(f->descriptor, p, p + size, trail, depth + 1);
+        if (rc)
+            return rc;
         p += size;
     }
     return 0;
@@ -872,8 +868,20 @@ static int nul_walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 bool pbjson_wire_nul(const ProtobufCMessageDescriptor *desc,
                      const uint8_t *data, size_t len, char *path)
 {
+    const ProtobufCFieldDescriptor *trail[WIRE_NUL_DEPTH];
+    int n = nul_walk(desc, data, data + len, trail, 0);
+    size_t at = 0;
+
     path[0] = '\0';
-    return nul_walk(desc, data, data + len, path, 0, 0) == 1;
+    for (int i = 0; i < n; i++) {
+        if (at + 1 + strlen(trail[i]->name) + 1 > PBJSON_PATH_MAX)
+            break; /* never, for keyuan's messages: the path stays short */
+        if (i)
+            path[at++] = '.';
+        camel_into(path + at, PBJSON_PATH_MAX - at, trail[i]->name);
+        at = strlen(path);
+    }
+    return n > 0;
 }
 
 /* ---- jansson tree -> text ------------------------------------------ */
