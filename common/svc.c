@@ -366,15 +366,15 @@ Keyuan__V1__Reply *svc_reply(svc_t *svc, Envelope *reply,
  * With ZMQ_MAXMSGSIZE set (SVC_HARD_CAP times --max-msg-bytes), libzmq
  * closes the connection of a peer whose message is larger and tells the
  * application nothing. A socket monitor is the only window on it, and a
- * blurred one: libzmq 4.3.4
- * reports the drop (stream_engine_base_t::error with protocol_error) as
- * one ZMQ_EVENT_DISCONNECTED, exactly as it reports a peer that closed
- * its connection itself, and the event carries only our own bind address
- * and the descriptor just closed: no reason and no peer address. So we
- * count every disconnect ("disconnects" in status) and log it at debug
- * level; a size-cap drop is one of them, seen as a client that gets no
- * reply. Clients connect for a request or a file, so disconnects are
- * expected; a number growing without traffic to match is the sign.
+ * blurred one: libzmq 4.3.4 reports the drop (stream_engine_base_t::error
+ * with protocol_error) as one ZMQ_EVENT_DISCONNECTED, exactly as it
+ * reports a peer that closed its connection itself, and the event carries
+ * only our own bind address and the descriptor just closed: no reason and
+ * no peer address. So we count every disconnect ("disconnects" in status)
+ * and log it at debug level; a hard-cap drop is one of them, seen as a
+ * client that gets no reply. Clients connect for a request or a file, so
+ * disconnects are expected; a number growing without traffic to match is
+ * the sign.
  */
 static int monitor_open(svc_t *svc)
 {
