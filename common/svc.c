@@ -452,7 +452,9 @@ static int svc_bind(svc_t *svc)
     zmq_setsockopt(svc->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(svc->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
     if (svc->cfg.max_msg_bytes > 0) {
-        int64_t hard = svc->cfg.max_msg_bytes * SVC_HARD_CAP;
+        int64_t hard = svc->cfg.max_msg_bytes > INT64_MAX / SVC_HARD_CAP
+                           ? INT64_MAX
+                           : svc->cfg.max_msg_bytes * SVC_HARD_CAP;
 
         zmq_setsockopt(svc->router, ZMQ_MAXMSGSIZE, &hard, sizeof hard);
     }
@@ -544,6 +546,7 @@ static void item_clear(item_t *it)
     it->msg = NULL;    /* in the unpacked arena, reset with the batch */
     it->nul_at = NULL; /* likewise */
     it->too_large = 0;
+    it->too_large_id = 0;
     free(it->out);
     it->out = NULL;
 }
@@ -555,14 +558,13 @@ static void item_clear(item_t *it)
  * the body's own name ("contacts.wechatId", not "lead.contacts...").
  * Link messages come from keyuan's own services, which checked them.
  */
-static void note_nul(svc_t *svc, item_t *it, zmq_msg_t *payload)
+static void note_nul(svc_t *svc, item_t *it, const void *data, size_t len)
 {
     char path[PBJSON_PATH_MAX];
     const char *dot;
 
     if (it->msg->seq != 0 || (it->msg->sender && *it->msg->sender) ||
-        !pbjson_wire_nul(&keyuan__v1__envelope__descriptor,
-                         zmq_msg_data(payload), zmq_msg_size(payload), path))
+        !pbjson_wire_nul(&keyuan__v1__envelope__descriptor, data, len, path))
         return;
     dot = strchr(path, '.');
     dot = dot ? dot + 1 : path;
@@ -622,7 +624,7 @@ static int item_read(svc_t *svc, item_t *it, int flags)
             log_warn("event=undecodable_message bytes=%zu",
                      zmq_msg_size(&part));
         else
-            note_nul(svc, it, &part);
+            note_nul(svc, it, zmq_msg_data(&part), zmq_msg_size(&part));
         zmq_msg_close(&part);
     }
     return 1;
@@ -649,7 +651,9 @@ static void item_send(svc_t *svc, item_t *it)
 
 static void pack_reply(svc_t *svc, item_t *it, Envelope *reply)
 {
-    reply->request_id = it->msg ? it->msg->request_id : it->too_large_id;
+    reply->request_id = it->msg         ? it->msg->request_id
+                        : it->too_large ? it->too_large_id
+                                        : 0;
     it->out = wire_pack(&reply->base, &it->out_len);
     if (it->out == NULL)
         abort();
@@ -938,6 +942,8 @@ static int item_expand(svc_t *svc, int n)
                                                b->items[i].data);
         if (to->msg == NULL)
             log_warn("event=undecodable_message bytes=%zu", b->items[i].len);
+        else /* a batch of requests: each is checked as if it came alone */
+            note_nul(svc, to, b->items[i].data, b->items[i].len);
     }
     return count;
 }
@@ -1206,7 +1212,7 @@ int svc_configure(svc_config_t *cfg, const opt_t *extra, int argc, char **argv)
          "run on a test clock moved by ClockSet (tests only)"},
         {"log-level", OPT_STR, &level, "debug, info, warn or error"},
         {"max-msg-bytes", OPT_INT, &cfg->max_msg_bytes,
-         "drop senders of larger messages"},
+         "answer larger requests too_large (drop senders past 4 times)"},
         {"unhealthy-after-ms", OPT_INT, &cfg->stuck_ms,
          "report unhealthy when the outbox has not moved this long"},
     };

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "err.h"
 #include "logger.h"
+#include "pbjson.h"
 
 #include <string.h>
 
@@ -283,6 +284,27 @@ static Envelope *replay_envelope(quarantine_t *q, const QuarantinedEvent *e,
     return env;
 }
 
+/*
+ * True when a text field of the envelope to replay holds a NUL, with *at
+ * its path in the event ("name"): the service loop refuses such requests
+ * (svc.c note_nul()), and a corrected envelope must not slip one past.
+ */
+static bool nul_inside(quarantine_t *q, const QuarantinedEvent *e,
+                       const Keyuan__V1__QuarantineReplay *r, const char **at)
+{
+    const ProtobufCBinaryData *b =
+        r->envelope.len ? &r->envelope : &e->envelope;
+    char path[PBJSON_PATH_MAX];
+    const char *dot;
+
+    if (!pbjson_wire_nul(&keyuan__v1__envelope__descriptor, b->data, b->len,
+                         path))
+        return false;
+    dot = strchr(path, '.');
+    *at = svc_strdup(q->svc, dot ? dot + 1 : path);
+    return true;
+}
+
 /* Stores e with the outcome of its replay. */
 static int entry_record(quarantine_t *q, MDB_txn *txn, QuarantinedEvent *e,
                         Keyuan__V1__Reply *outcome)
@@ -314,6 +336,7 @@ int quarantine_replay(quarantine_t *q, MDB_txn *txn,
 {
     QuarantinedEvent *e;
     Envelope *env;
+    const char *at;
     int rc = entry_load(q, txn, r->quarantine_id, &e);
 
     if (rc == KY_ENOTFOUND)
@@ -323,6 +346,9 @@ int quarantine_replay(quarantine_t *q, MDB_txn *txn,
     if (is_replayed(e))
         return refuse(q, reply, "already_replayed", "quarantineId",
                       "quarantineId: this event was replayed already");
+    if (nul_inside(q, e, r, &at))
+        return refuse(q, reply, "invalid_utf8", at,
+                      svc_printf(q->svc, "%s: holds a NUL character", at));
     env = replay_envelope(q, e, r);
     if (env == NULL)
         return refuse(q, reply, "malformed", "envelope",

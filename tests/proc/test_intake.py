@@ -269,6 +269,48 @@ class IntakeTest(unittest.TestCase):
         self.assertIn("regions_unusable", r.stdout + r.stderr)
         self.assertIn("/nonexistent/r.csv", r.stdout + r.stderr)
 
+    def dealer_replies(self, payload, n):
+        """Sends payload on a DEALER and returns the first n replies."""
+        sock = self.c.ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(self.c.endpoint("intake"))
+        sock.send_multipart([b"", payload])
+        replies = []
+        while len(replies) < n:
+            self.assertTrue(sock.poll(5000), "no reply")
+            reply = pb.Envelope()
+            reply.ParseFromString(sock.recv_multipart()[-1])
+            replies.append(reply)
+        sock.close()
+        return replies
+
+    def test_nul_inside_a_batch_of_requests_rejected(self):
+        batch = pb.Envelope()
+        for i, name in enumerate([b"wx\0one", b"wx\0two"]):
+            item = pb.Envelope(request_id=10 + i)
+            item.lead.source = "p"
+            item.lead.source_event_id = "bn%d" % i
+            item.lead.contacts.wechat_id = "wxQQQQ"
+            batch.batch.items.append(
+                item.SerializeToString().replace(b"wxQQQQ", name[:6]))
+        replies = self.dealer_replies(batch.SerializeToString(), 2)
+        self.assertEqual(sorted(r.request_id for r in replies), [10, 11])
+        for r in replies:
+            self.assertEqual((r.reply.code, r.reply.field),
+                             ("invalid_utf8", "contacts.wechatId"))
+        self.assertEqual(self.c.counter("intake", "customers"), 0)
+
+    def test_malformed_reply_carries_no_earlier_request_id(self):
+        big = pb.Envelope(request_id=77)
+        big.lead.source = "p"
+        big.lead.source_event_id = "big"
+        big.lead.note = "x" * 70000
+        self.assertEqual(self.raw_request(big.SerializeToString())
+                         .reply.code, "too_large")
+        reply = self.raw_request(b"\xff\xff\xff not protobuf")
+        self.assertEqual((reply.reply.code, reply.request_id),
+                         ("malformed", 0))
+
     def raw_request(self, raw):
         sock = self.c.ctx.socket(zmq.REQ)
         sock.setsockopt(zmq.LINGER, 0)

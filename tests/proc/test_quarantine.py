@@ -205,6 +205,19 @@ class QuarantineTest(unittest.TestCase):
                       json.dumps(json.loads(self.ctl("list", "--json").stdout),
                                  ensure_ascii=False))
 
+    def test_corrected_envelope_with_nul_is_refused(self):
+        self.bad_lead("nulfix")
+        [e] = self.entries()
+        fixed = lead_envelope("nulfix", "13800138066", name="evQil")
+        raw = fixed.SerializeToString().replace(b"evQil", b"ev\0il")
+        env = pb.Envelope()
+        env.quarantine_replay.quarantine_id = e.quarantine_id
+        env.quarantine_replay.envelope = raw
+        r = self.send(env)
+        self.assertEqual((r.status, r.code, r.field),
+                         (REJECTED, "invalid_utf8", "name"))
+        self.assertEqual(self.c.counter("intake", "customers"), 0)
+
     def test_a_replay_cannot_replay_a_replay(self):
         self.bad_lead("r1")
         [e] = self.entries()
