@@ -142,6 +142,32 @@ static int load_epoch(store_t *st)
     return store_commit(txn);
 }
 
+/*
+ * Makes dir and any parent it lacks (like mkdir -p), so that a first start
+ * with the default var/<service> works in a fresh checkout. Parents get
+ * 0755, dir itself 0700: the state is the service's alone.
+ */
+static int make_dirs(const char *dir)
+{
+    char path[4096];
+    size_t len = strlen(dir);
+
+    if (len == 0 || len >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(path, dir, len + 1);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 store_t *store_open(const char *dir, const char *const *names, size_t map_mb,
                     int *err)
 {
@@ -152,7 +178,7 @@ store_t *store_open(const char *dir, const char *const *names, size_t map_mb,
         *err = KY_ENOMEM;
         return NULL;
     }
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+    if (make_dirs(dir) < 0) {
         log_error("event=store_mkdir_failed dir=%s errno=%d", dir, errno);
         *err = KY_EIO;
         goto fail_alloc;

@@ -196,6 +196,27 @@ static void test_append(void **state)
     assert_int_equal(store_commit(txn), 0);
 }
 
+/* A state directory whose parents do not exist yet is made with them, as
+ * var/<service> in a fresh checkout. */
+static void test_makes_parent_dirs(void **state)
+{
+    static const char *const dbs[] = {"data", NULL};
+    fixture_t *f = *state;
+    char deep[128];
+    store_t *st;
+    int err = 0;
+
+    snprintf(deep, sizeof deep, "%s/var/deeper/intake", f->dir);
+    st = store_open(deep, dbs, 16, &err);
+    assert_non_null(st);
+    assert_int_equal(access(deep, W_OK), 0);
+    store_destroy(&st);
+
+    snprintf(deep, sizeof deep, "/proc/keyuan-cannot/intake");
+    assert_null(store_open(deep, dbs, 16, &err));
+    assert_int_equal(err, KY_EIO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +227,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_makes_parent_dirs, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
