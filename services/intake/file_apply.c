@@ -86,21 +86,24 @@ static bool known_anywhere(const json_t *contacts, const char *v)
 }
 
 /*
- * Adds v to p's other contacts, first pushing the oldest out when there
- * are FILE_OTHERS_MAX already: a source that sends a new e-mail with
- * every lead must not grow a file without end (history keeps the ones
- * pushed out).
+ * Adds v to p's other contacts. When there are FILE_OTHERS_MAX already, a
+ * lead's newer one pushes the oldest out (history keeps it): a source that
+ * sends a new e-mail with every lead must not grow a file without end. In
+ * a merge (keep) the kept file's own stay, and v is left out.
  */
-static int others_add(json_t *p, const json_t *v)
+static int others_add(json_t *p, const json_t *v, bool keep)
 {
     json_t *list = file_doc_get(p, "contacts.others");
 
-    if (json_is_array(list) && json_array_size(list) >= FILE_OTHERS_MAX)
+    if (json_is_array(list) && json_array_size(list) >= FILE_OTHERS_MAX) {
+        if (keep)
+            return KY_OK;
         json_array_remove(list, 0);
+    }
     return file_doc_list_add(p, "contacts.others", v);
 }
 
-int file_apply_contact_ways(json_t *p, json_t *profile)
+int file_apply_contact_ways(json_t *p, json_t *profile, bool keep)
 {
     json_t *ours = file_doc_get(p, "contacts");
     json_t *theirs = file_doc_get(profile, "contacts");
@@ -113,7 +116,7 @@ int file_apply_contact_ways(json_t *p, json_t *profile)
         if (v == NULL || json_object_get(ours, WAY_KEYS[i]) == NULL)
             continue; /* nothing to keep: the merge fills it */
         if (!known_way(ours, WAY_KEYS[i], json_string_value(v)))
-            rc = others_add(p, v);
+            rc = others_add(p, v, keep);
         json_object_del(theirs, WAY_KEYS[i]);
         if (i == 0)
             json_object_del(theirs, "mobileE164");
@@ -124,7 +127,7 @@ int file_apply_contact_ways(json_t *p, json_t *profile)
         const char *v = json_string_value(json_array_get(others, i));
 
         if (v && !known_anywhere(ours, v))
-            rc = others_add(p, json_array_get(others, i));
+            rc = others_add(p, json_array_get(others, i), keep);
     }
     json_object_del(theirs, "others"); /* added, not in place of ours */
     return rc;
@@ -140,7 +143,7 @@ int file_apply_profile(json_t *doc, json_t *profile, char *const *paths,
     if (p == NULL && json_object_set_new(doc, "profile", p = json_object()))
         return KY_ENOMEM;
     if (profile && n == 0)
-        rc = file_apply_contact_ways(p, profile);
+        rc = file_apply_contact_ways(p, profile, false);
     if (profile && rc == KY_OK)
         rc = file_doc_apply(p, profile, PROFILE_DESC, paths, n);
     return rc ? rc : file_ident_normalize(p, &why);

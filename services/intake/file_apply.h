@@ -41,9 +41,11 @@ void file_apply_phone_fail(check_fail_t *f, const char *prefix,
  * an e-mail in other case, among the others too), added to p's
  * contacts.others; the incoming others are added to p's the same way
  * rather than replacing them. Past FILE_OTHERS_MAX the oldest of p's
- * others go. Returns 0 or KY_ENOMEM.
+ * others go, unless keep (a merge: the kept file keeps its values), when
+ * the incoming ones that do not fit are left out (the merge record keeps
+ * them). Returns 0 or KY_ENOMEM.
  */
-int file_apply_contact_ways(json_t *p, json_t *profile);
+int file_apply_contact_ways(json_t *p, json_t *profile, bool keep);
 
 /*
  * Applies profile (may be NULL) to doc's profile: the n paths set, or,

@@ -55,7 +55,7 @@ static int fold_gaps(json_t *keep, const json_t *merge)
     int rc = KY_OK;
 
     if (theirs && ours)
-        rc = file_apply_contact_ways(ours, theirs);
+        rc = file_apply_contact_ways(ours, theirs, true);
     gaps = json_pack("{s:o*, s:O*, s:O*}", "profile", theirs, "nextStep",
                      json_object_get(merge, "nextStep"), "note",
                      json_object_get(merge, "note"));

@@ -316,6 +316,36 @@ static void test_other_contacts(void **state)
     json_decref(doc);
 }
 
+/* A merge fills the kept file's other contacts only while there is room:
+ * the kept file keeps its values, the merged file's main ways first. */
+static void test_merge_keeps_own_others(void **state)
+{
+    json_t *keep = parse(
+        "{\"customerId\":\"1\",\"profile\":{\"contacts\":{\"mobile\":"
+        "\"13800138000\",\"others\":[\"k1\",\"k2\",\"k3\",\"k4\",\"k5\","
+        "\"k6\"]}}}");
+    json_t *merge = parse(
+        "{\"customerId\":\"2\",\"profile\":{\"contacts\":{\"mobile\":"
+        "\"13900139000\",\"email\":\"x@y.cn\",\"others\":[\"x1\",\"x2\"]"
+        "}}}");
+    json_t *others;
+
+    (void)state;
+    assert_int_equal(merge_fold(keep, merge, 2), KY_OK);
+    others = file_doc_get(keep, "profile.contacts.others");
+    assert_int_equal(json_array_size(others), FILE_OTHERS_MAX);
+    assert_string_equal(json_string_value(json_array_get(others, 0)), "k1");
+    assert_string_equal(json_string_value(json_array_get(others, 6)),
+                        "13900139000");
+    assert_string_equal(json_string_value(json_array_get(others, 7)),
+                        "x1"); /* the e-mail fills a gap: keep has none */
+    assert_string_equal(
+        json_string_value(file_doc_get(keep, "profile.contacts.email")),
+        "x@y.cn");
+    json_decref(keep);
+    json_decref(merge);
+}
+
 static void test_merge_fold(void **state)
 {
     json_t *keep = parse("{\"customerId\":\"1\",\"profile\":{\"name\":\"a\","
@@ -375,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_contact_ways),
         cmocka_unit_test(test_other_contacts),
         cmocka_unit_test(test_merge_fold),
+        cmocka_unit_test(test_merge_keeps_own_others),
         cmocka_unit_test(test_drop_blanks),
     };
 
