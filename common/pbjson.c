@@ -1092,6 +1092,7 @@ static int fail(decoder_t *d, int code, const char *fmt, ...)
         vsnprintf(d->err + n, d->errlen - (size_t)n, fmt, ap);
         va_end(ap);
     }
+    text_cut_tail(d->err);
     return code;
 }
 
@@ -1326,7 +1327,8 @@ static int set_enum(decoder_t *d, const ProtobufCEnumDescriptor *e,
         return fail(d, KY_EINVAL, "expected an enum name or number");
     ev = enum_by_name(e, json_string_value(v));
     if (ev == NULL)
-        return fail(d, KY_EINVAL, "unknown value \"%.64s\" for enum %s",
+        return fail(d, KY_EINVAL, "unknown value \"%.*s\" for enum %s",
+                    (int)text_prefix(json_string_value(v), 64),
                     json_string_value(v), e->name);
     *(int32_t *)member = ev->value;
     return 0;
@@ -1523,7 +1525,8 @@ static int read_field(decoder_t *d, ProtobufCMessage *msg, bool *seen,
     int rc;
 
     if (f == NULL)
-        return fail(d, KY_EINVAL, "unknown field \"%.64s\"", key);
+        return fail(d, KY_EINVAL, "unknown field \"%.*s\"",
+                    (int)text_prefix(key, 64), key);
     if (seen[f - msg->descriptor->fields]) {
         camel_into(name, sizeof name, f->name);
         return fail(d, KY_EINVAL, "field \"%s\" is given twice", name);

@@ -159,6 +159,29 @@ void text_scan(const char *s, size_t len, bool multiline, text_scan_t *out)
     }
 }
 
+size_t text_prefix(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--; /* s[n], the first byte left out, continues a character */
+    return n;
+}
+
+void text_cut_tail(char *s)
+{
+    size_t n = strlen(s), lead = n;
+
+    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead == 0)
+        return;
+    lead--; /* the last character's first byte */
+    if ((unsigned char)s[lead] >= 0xC0 &&
+        n - lead < sequence_length((unsigned char)s[lead]))
+        s[lead] = '\0';
+}
+
 bool text_blank(const char *s)
 {
     for (; s && *s; s++)

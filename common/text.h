@@ -48,6 +48,17 @@ void text_scan(const char *s, size_t len, bool multiline, text_scan_t *out);
  */
 size_t text_unsafe_at(const char *s);
 
+/*
+ * The length of s's longest prefix of at most max bytes that ends on a
+ * character boundary: for quoting valid UTF-8 in a message with "%.*s"
+ * without cutting a character in two.
+ */
+size_t text_prefix(const char *s, size_t max);
+
+/* Cuts a character left incomplete at the end of s (as snprintf() leaves
+ * one when it truncates UTF-8). */
+void text_cut_tail(char *s);
+
 /* True when s is empty or only white space. */
 bool text_blank(const char *s);
 

@@ -141,6 +141,7 @@ static bool fail_at(check_fail_t *f, const char *code, const char *prefix,
     va_start(ap, fmt);
     vsnprintf(f->message + n, sizeof f->message - (size_t)n, fmt, ap);
     va_end(ap);
+    text_cut_tail(f->message); /* a reply must be valid UTF-8 */
     return false;
 }
 
@@ -523,9 +524,9 @@ static bool check_paths(char **paths, size_t n, const char *field,
                                 canon, sizeof canon) != 0 ||
             strcmp(canon, "contacts.mobileE164") == 0)
             return fail_at(f, "invalid_path", "", field,
-                           "\"%.60s\" is not a field of the profile that "
+                           "\"%.*s\" is not a field of the profile that "
                            "can be set",
-                           paths[i]);
+                           (int)text_prefix(paths[i], 60), paths[i]);
     return true;
 }
 

@@ -96,8 +96,13 @@ static int print_text(char *text)
     char *safe = text ? ctl_defang(text, false) : NULL;
 
     free(text);
-    if (safe == NULL)
-        return KY_ENOMEM;
+    if (safe == NULL) {
+        /* jansson refuses text that is not UTF-8, as a store written by
+         * an older build may hold in a rejection's message. */
+        fprintf(stderr, "keyuanctl: an answer could not be written as JSON "
+                        "(text that is not UTF-8?)\n");
+        return KY_EDECODE;
+    }
     puts(safe);
     free(safe);
     return KY_OK;

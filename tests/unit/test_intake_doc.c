@@ -320,14 +320,14 @@ static void test_other_contacts(void **state)
  * the kept file keeps its values, the merged file's main ways first. */
 static void test_merge_keeps_own_others(void **state)
 {
-    json_t *keep = parse(
-        "{\"customerId\":\"1\",\"profile\":{\"contacts\":{\"mobile\":"
-        "\"13800138000\",\"others\":[\"k1\",\"k2\",\"k3\",\"k4\",\"k5\","
-        "\"k6\"]}}}");
-    json_t *merge = parse(
-        "{\"customerId\":\"2\",\"profile\":{\"contacts\":{\"mobile\":"
-        "\"13900139000\",\"email\":\"x@y.cn\",\"others\":[\"x1\",\"x2\"]"
-        "}}}");
+    json_t *keep =
+        parse("{\"customerId\":\"1\",\"profile\":{\"contacts\":{\"mobile\":"
+              "\"13800138000\",\"others\":[\"k1\",\"k2\",\"k3\",\"k4\",\"k5\","
+              "\"k6\"]}}}");
+    json_t *merge =
+        parse("{\"customerId\":\"2\",\"profile\":{\"contacts\":{\"mobile\":"
+              "\"13900139000\",\"email\":\"x@y.cn\",\"others\":[\"x1\",\"x2\"]"
+              "}}}");
     json_t *others;
 
     (void)state;

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "file_doc.h"
 #include "pbjson.h"
+#include "text.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -370,6 +371,27 @@ static void test_region_codes_named_in_the_list(void **state)
     regions_free(&r);
 }
 
+/* A path quoted in a rejection is cut on a character boundary: the
+ * reply's message must stay valid UTF-8. */
+static void test_quoted_path_stays_utf8(void **state)
+{
+    char body[256] = "\"paths\":[\"needs.x";
+    check_fail_t f;
+
+    (void)state;
+    for (int i = 0; i < 20; i++)
+        strcat(body, "中");
+    strcat(body, "\"]");
+    expect_update(body, "invalid_path", "paths");
+    assert_false(
+        check_json(&keyuan__v1__profile_update__descriptor,
+                   "{\"source\":\"s\",\"sourceEventId\":\"e\","
+                   "\"customerId\":\"7\",\"paths\":[\"needs.x中中中中中"
+                   "中中中中中中中中中中中中中中中\"]}",
+                   &f));
+    assert_true(text_valid_utf8(f.message, strlen(f.message)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_unknown_enum_values),
         cmocka_unit_test(test_empty_list_entry),
         cmocka_unit_test(test_region_codes_named_in_the_list),
+        cmocka_unit_test(test_quoted_path_stays_utf8),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,12 +108,37 @@ static void test_mixed_text(void **state)
     }
 }
 
+/* Quoting and truncating never leave half a character. */
+static void test_prefix_and_cut_tail(void **state)
+{
+    const char *s = "ab中文"; /* 2 + 3 + 3 bytes */
+    char buf[16];
+
+    (void)state;
+    assert_int_equal(text_prefix(s, 2), 2);
+    assert_int_equal(text_prefix(s, 3), 2);
+    assert_int_equal(text_prefix(s, 4), 2);
+    assert_int_equal(text_prefix(s, 5), 5);
+    assert_int_equal(text_prefix(s, 7), 5);
+    assert_int_equal(text_prefix(s, 8), 8);
+    assert_int_equal(text_prefix(s, 100), 8);
+
+    for (size_t cut = 0; cut <= strlen(s); cut++) {
+        memcpy(buf, s, cut);
+        buf[cut] = '\0';
+        text_cut_tail(buf);
+        assert_int_equal(strlen(buf), text_prefix(s, cut));
+        assert_true(text_valid_utf8(buf, strlen(buf)));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_short_sequence),
         cmocka_unit_test(test_four_byte_sequences),
         cmocka_unit_test(test_mixed_text),
+        cmocka_unit_test(test_prefix_and_cut_tail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
