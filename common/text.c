@@ -54,14 +54,36 @@ static bool unicode_line_break(const unsigned char *p)
     return p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9);
 }
 
+/*
+ * Invisible characters intake lets through, being harmless in stored
+ * text, that still should not reach a terminal unseen: the soft hyphen,
+ * the Arabic letter mark, the left-to-right and right-to-left marks, the
+ * word joiner and invisible operators (U+2060-U+2064), and the deprecated
+ * format characters U+206A-U+206F.
+ */
+static bool invisible(const unsigned char *p)
+{
+    if (p[0] == 0xC2)
+        return p[1] == 0xAD;
+    if (p[0] == 0xD8)
+        return p[1] == 0x9C;
+    if (p[0] == 0xE2 && p[1] == 0x80)
+        return p[2] == 0x8E || p[2] == 0x8F;
+    if (p[0] == 0xE2 && p[1] == 0x81)
+        return (p[2] >= 0xA0 && p[2] <= 0xA4) || (p[2] >= 0xAA && p[2] <= 0xAF);
+    return false;
+}
+
 size_t text_unsafe_at(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
     if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
         return 2;
+    if ((p[0] == 0xC2 || p[0] == 0xD8) && invisible(p))
+        return 2;
     if (p[0] >= 0xE2 && p[1] && p[2] &&
-        (hiding_format(p) || unicode_line_break(p)))
+        (hiding_format(p) || unicode_line_break(p) || invisible(p)))
         return 3;
     return 0;
 }

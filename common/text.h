@@ -43,8 +43,10 @@ void text_scan(const char *s, size_t len, bool multiline, text_scan_t *out);
 /*
  * The length in bytes of the character s starts with when a terminal
  * would hide it or act on it rather than show it: C1 (U+0080-U+009F), a
- * hiding format character (see text_has_controls()) or U+2028/U+2029;
- * 0 for any other. s points at the start of a character of valid UTF-8.
+ * hiding format character (see text_has_controls()), U+2028/U+2029, or
+ * an invisible one text_has_controls() lets through (soft hyphen, bidi
+ * marks, word joiner); 0 for any other. s points at the start of a
+ * character of valid UTF-8.
  */
 size_t text_unsafe_at(const char *s);
 

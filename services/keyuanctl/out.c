@@ -7,6 +7,7 @@
 #include "text.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,6 +89,23 @@ char *ctl_defang(const char *s, bool c0)
     }
     *o = '\0';
     return out;
+}
+
+void ctl_print_line(FILE *out, const char *fmt, ...)
+{
+    char *text = NULL, *safe = NULL;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n >= 0)
+        safe = ctl_defang(text, true);
+    fprintf(out, "%s\n", safe ? safe : "(cannot print this line)");
+    free(safe);
+    if (n >= 0)
+        free(text);
 }
 
 /* Prints JSON text made by jansson, defanged, and frees it. */
@@ -177,8 +195,8 @@ static char *label_of(const char *prefix, const char *key)
 /* A scalar, or a list of scalars joined by ", ", as text. */
 static char *value_text(const json_t *v)
 {
-    if (json_is_string(v))
-        return strdup(json_string_value(v));
+    if (json_is_string(v)) /* one line each: line breaks show escaped */
+        return ctl_defang(json_string_value(v), true);
     if (json_is_array(v)) {
         size_t len = 0;
         char *out = NULL;

@@ -45,6 +45,11 @@ int ctl_print_fields(const ProtobufCMessage *msg, FILE *out);
  */
 char *ctl_defang(const char *s, bool c0);
 
+/* Prints one line formatted as printf() does, defanged (with c0), and a
+ * line break. */
+void ctl_print_line(FILE *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 char *ctl_format_ts(const Google__Protobuf__Timestamp *ts, char *out,
                     size_t outlen);
 

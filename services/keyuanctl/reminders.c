@@ -21,7 +21,8 @@ static const char reminders_usage[] =
     "  --customer ID       only this customer's\n"
     "  --agent ID          only this agent's\n"
     "  --planned           also the planned ones not yet due\n"
-    "  --limit N           at most N\n"
+    "  --limit N           at most N fired, and with --planned at most\n"
+    "                      N planned besides\n"
     "\n" CTL_COMMON_HELP "\n"
     "Exit status: 0 on an answer, 1 when the scheduler did not answer or\n"
     "refused, 2 for usage errors.\n";

@@ -167,12 +167,14 @@ static void show_changes(const Keyuan__V1__CustomerView *v)
     for (size_t i = 0; i < v->n_changes; i++) {
         const Keyuan__V1__Change *c = v->changes[i];
 
-        printf("%s  %s  %s%s%s\n", ctl_format_ts(c->at, at, sizeof at), c->kind,
-               c->source, *c->source_event_id ? "/" : "", c->source_event_id);
+        ctl_print_line(stdout, "%s  %s  %s%s%s",
+                       ctl_format_ts(c->at, at, sizeof at), c->kind, c->source,
+                       *c->source_event_id ? "/" : "", c->source_event_id);
         for (size_t j = 0; j < c->n_fields; j++)
-            printf("  %s: %s -> %s\n", c->fields[j]->path,
-                   *c->fields[j]->old_json ? c->fields[j]->old_json : "-",
-                   *c->fields[j]->new_json ? c->fields[j]->new_json : "-");
+            ctl_print_line(
+                stdout, "  %s: %s -> %s", c->fields[j]->path,
+                *c->fields[j]->old_json ? c->fields[j]->old_json : "-",
+                *c->fields[j]->new_json ? c->fields[j]->new_json : "-");
     }
 }
 

@@ -268,6 +268,23 @@ class KeyuanctlClusterTest(unittest.TestCase):
                          ["intake", "grading", "scheduler", "notifier"])
         self.assertTrue(all(x["healthy"] for x in rows))
 
+    def test_show_writes_hidden_characters_as_escapes(self):
+        """Free text may hold a carriage return, and text anywhere an
+        invisible mark; neither reaches the terminal raw."""
+        path = self.files.write("hidden.jsonl", json.dumps({
+            "source": "portal", "sourceEventId": "hid-1",
+            "contacts": {"mobile": "13600136499"},
+            "note": "line1\rFAKE\u2028tail",
+            "name": "王\u200e五"}) + "\n")
+        self.ctl("push", "leads", path)
+        out = self.ctl("show", "--mobile", "13600136499").stdout
+        for raw in ("\r", "\u2028", "\u200e"):
+            self.assertNotIn(raw, out)
+        self.assertIn("line1\\u000DFAKE\\u2028tail", out)  # field block
+        self.assertIn("王\\u200E五", out)
+        history = out[out.index("history"):]
+        self.assertIn("\\u2028", history)  # the history line, escaped too
+
     def test_show_unknown_customer_fails(self):
         r = self.ctl("show", "12345", check=False)
         self.assertEqual(r.returncode, 1)
