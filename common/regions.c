@@ -48,33 +48,54 @@ static int add(regions_t *r, size_t *cap, uint32_t code)
     return KY_OK;
 }
 
-/* Reads the lines after the header into r. */
+/* Checks the header line: "code" first, after a UTF-8 BOM if any. */
+static bool header_ok(const char *line)
+{
+    if (strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+        line += 3; /* as spreadsheets save CSV */
+    return strncmp(line, "code", 4) == 0 &&
+           (line[4] == ',' || line[4] == '\n' || line[4] == '\r' ||
+            line[4] == '\0');
+}
+
+/* Reads the header and the lines after it into r. */
 static int read_lines(regions_t *r, FILE *in, const char *path, char *err,
                       size_t errlen)
 {
-    char line[512];
-    size_t cap = 0;
+    char *line = NULL;
+    size_t size = 0, cap = 0;
+    unsigned lineno = 0;
     int rc = KY_OK;
 
-    for (unsigned lineno = 2; rc == KY_OK && fgets(line, sizeof line, in);
-         lineno++) {
+    while (rc == KY_OK && getline(&line, &size, in) >= 0) {
         uint32_t code;
 
-        if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
-            continue;
-        if (!code_parse(line, &code)) {
-            snprintf(err, errlen, "%s:%u: not a six-digit division code", path,
-                     lineno);
-            return KY_EDECODE;
+        if (++lineno == 1) {
+            if (!header_ok(line)) {
+                snprintf(err, errlen, "%s:1: the header must begin with code",
+                         path);
+                rc = KY_EDECODE;
+            }
+        } else if (line[0] != '\n' && strcmp(line, "\r\n") != 0) {
+            if (code_parse(line, &code)) {
+                rc = add(r, &cap, code);
+            } else {
+                snprintf(err, errlen, "%s:%u: not a six-digit division code",
+                         path, lineno);
+                rc = KY_EDECODE;
+            }
         }
-        rc = add(r, &cap, code);
+    }
+    free(line);
+    if (rc == KY_OK && ferror(in)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        rc = KY_EIO;
     }
     return rc;
 }
 
 int regions_load(regions_t *r, const char *path, char *err, size_t errlen)
 {
-    char header[512];
     FILE *in = fopen(path, "r");
     int rc;
 
@@ -82,14 +103,6 @@ int regions_load(regions_t *r, const char *path, char *err, size_t errlen)
     if (in == NULL) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return KY_EIO;
-    }
-    if (fgets(header, sizeof header, in) == NULL ||
-        strncmp(header, "code", 4) != 0 ||
-        (header[4] != ',' && header[4] != '\n' && header[4] != '\r')) {
-        snprintf(err, errlen, "%s:1: the header must begin with \"code\"",
-                 path);
-        fclose(in);
-        return KY_EDECODE;
     }
     rc = read_lines(r, in, path, err, errlen);
     fclose(in);

@@ -678,7 +678,10 @@ static int intake_open(intake_t *in, const svc_config_t *cfg,
         rc = hashidx_open(&in->files.ident, in->st, &IDENT_DBS);
     if (rc)
         return rc;
-    quarantine_init(&in->quarantine, in->svc, (uint64_t)opt->quarantine_max);
+    rc = quarantine_init(&in->quarantine, in->svc,
+                         (uint64_t)opt->quarantine_max);
+    if (rc)
+        return rc;
     return KY_OK;
 }
 

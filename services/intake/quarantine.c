@@ -32,12 +32,32 @@
 typedef Keyuan__V1__QuarantinedEvent QuarantinedEvent;
 typedef Keyuan__V1__QuarantineList QuarantineList;
 
-void quarantine_init(quarantine_t *q, svc_t *svc, uint64_t max)
+static int entries_trim(quarantine_t *q, MDB_txn *txn, uint64_t *dropped);
+
+int quarantine_init(quarantine_t *q, svc_t *svc, uint64_t max)
 {
+    store_t *st = svc_store(svc);
+    uint64_t dropped = 0;
+    MDB_txn *txn;
+    int rc;
+
     memset(q, 0, sizeof *q);
     q->svc = svc;
-    q->db = store_db(svc_store(svc), "quarantine");
+    q->db = store_db(st, "quarantine");
     q->max = max ? max : 1;
+
+    /* A lower cap than the last run's applies now, not at the next
+     * rejection. */
+    if ((rc = store_begin(st, NULL, false, &txn)) != KY_OK)
+        return rc;
+    if ((rc = entries_trim(q, txn, &dropped)) != KY_OK) {
+        store_abort(txn);
+        return rc;
+    }
+    if (dropped)
+        log_info("event=quarantine_trimmed dropped=%llu",
+                 (unsigned long long)dropped);
+    return store_commit(txn);
 }
 
 void quarantine_note(quarantine_t *q, MDB_txn *txn, const Envelope *msg)

@@ -36,9 +36,10 @@ typedef struct quarantine {
 
 /*
  * Sets q up on svc's store, which must have a db named "quarantine", to
- * keep at most max entries (at least 1).
+ * keep at most max entries (at least 1), dropping the oldest beyond that
+ * now. Returns 0 or a store error.
  */
-void quarantine_init(quarantine_t *q, svc_t *svc, uint64_t max);
+int quarantine_init(quarantine_t *q, svc_t *svc, uint64_t max);
 
 /*
  * Remembers the request about to be handled in txn; both are borrowed

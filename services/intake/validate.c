@@ -389,7 +389,7 @@ static const char *region_fault(const char *code)
     if (!is_digits(code, 6))
         return "must be six-digit division codes like 110105";
     if (known_regions && !regions_known(known_regions, code))
-        return "names no division in the official list (NBS 2023)";
+        return "names no division in intake's list of division codes";
     return NULL;
 }
 

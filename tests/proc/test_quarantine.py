@@ -253,6 +253,19 @@ class QuarantineCapTest(unittest.TestCase):
         self.assertEqual(self.c.counter("intake", "quarantine_dropped"), 2)
         self.assertEqual(self.c.counter("intake", "quarantine"), 3)
 
+    def test_a_lower_cap_applies_at_restart(self):
+        for i in range(3):
+            self.c.request("intake", lead_envelope("low%d" % i, "12345"))
+        self.c.stop("intake")
+        self.c.extra["intake"] = ["--quarantine-max", "1"]
+        self.c.start("intake")
+        env = pb.Envelope()
+        env.quarantine_query.SetInParent()
+        kept = self.c.request("intake", env).quarantine_list.events
+        self.assertEqual(
+            [pb.Envelope.FromString(e.envelope).lead.source_event_id
+             for e in kept], ["low2"])
+
     def test_a_cap_below_one_is_refused(self):
         r = subprocess.run(self.c.args("intake")[:1] +
                            ["--quarantine-max", "0"],

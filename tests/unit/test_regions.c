@@ -69,9 +69,22 @@ static void test_bad_files(void **state)
     assert_int_equal(
         load_text("code,name\r\n110105,朝阳区\r\n\r\n", err, sizeof err),
         0); /* CRLF and a blank line are fine */
+    assert_int_equal(load_text("\xEF\xBB\xBF"
+                               "code,name\n110105,x\n",
+                               err, sizeof err),
+                     0); /* a BOM, as spreadsheets write */
     assert_int_equal(load_text("name,code\n110105,x\n", err, sizeof err),
                      KY_EDECODE);
     assert_non_null(strstr(err, ":1: the header"));
+    {
+        char longline[2048] = "code\n110105,";
+
+        memset(longline + strlen(longline), 'x', 1500);
+        strcat(longline, "\n11010\n");
+        assert_int_equal(load_text(longline, err, sizeof err), KY_EDECODE);
+        assert_non_null(
+            strstr(err, ":3: not a six-digit")); /* the right line */
+    }
     assert_int_equal(load_text("code\n110105\n11010\n", err, sizeof err),
                      KY_EDECODE);
     assert_non_null(strstr(err, ":3: not a six-digit"));
@@ -86,6 +99,8 @@ static void test_bad_files(void **state)
             regions_load(&r, "/nonexistent/regions.csv", err, sizeof err),
             KY_EIO);
         assert_non_null(strstr(err, "/nonexistent/regions.csv: "));
+        assert_int_equal(regions_load(&r, "/tmp", err, sizeof err), KY_EIO);
+        assert_non_null(strstr(err, "/tmp: Is a directory"));
     }
 }
 
