@@ -362,6 +362,15 @@ class IntakeTest(unittest.TestCase):
         r = self.lead("after-big", "13800138080")
         self.assertEqual(r.status, ACCEPTED)
 
+    def test_huge_cap_starts_and_answers(self):
+        """Four times --max-msg-bytes used to overflow (UBSan stopped
+        intake); the hard limit now stops at what an int64 holds."""
+        self.c.stop("intake")
+        self.c.extra["intake"] = ["--max-msg-bytes", "3000000000000000000"]
+        self.c.start("intake")
+        self.assertEqual(self.lead("huge-cap", "13800138082").status,
+                         ACCEPTED)
+
     def test_giant_message_drops_only_that_sender(self):
         big = pb.Envelope()
         big.lead.source = "p"
