@@ -277,6 +277,15 @@ static void test_times_in_range(void **state)
     }
 }
 
+/* check_lead() of the lead JSON template tmpl with its %s filled by fill. */
+static bool lead_with(const char *tmpl, const char *fill, check_fail_t *f)
+{
+    char buf[256];
+
+    snprintf(buf, sizeof buf, tmpl, fill);
+    return check_json(&keyuan__v1__lead_event__descriptor, buf, f);
+}
+
 /* An enum number this build does not know is refused, naming the field;
  * a known one, by number or by name, passes. */
 static void test_unknown_enum_values(void **state)
@@ -284,19 +293,15 @@ static void test_unknown_enum_values(void **state)
     static const char lead[] = "{\"source\":\"s\",\"sourceEventId\":\"1\","
                                "\"contacts\":{\"mobile\":\"13800138000\"},"
                                "\"needs\":{\"purpose\":%s}}";
-    char buf[256];
     check_fail_t f;
 
     (void)state;
-    snprintf(buf, sizeof buf, lead, "99");
-    assert_false(check_json(&keyuan__v1__lead_event__descriptor, buf, &f));
+    assert_false(lead_with(lead, "99", &f));
     assert_string_equal(f.code, "unknown_value");
     assert_string_equal(f.field, "needs.purpose");
-    snprintf(buf, sizeof buf, lead, "2");
-    if (!check_json(&keyuan__v1__lead_event__descriptor, buf, &f))
+    if (!lead_with(lead, "2", &f))
         fail_msg("a known purpose refused: %s", f.message);
-    snprintf(buf, sizeof buf, lead, "\"PURPOSE_INVESTMENT\"");
-    if (!check_json(&keyuan__v1__lead_event__descriptor, buf, &f))
+    if (!lead_with(lead, "\"PURPOSE_INVESTMENT\"", &f))
         fail_msg("a purpose by name refused: %s", f.message);
 
     expect_update("\"profile\":{\"needs\":{\"stage\":-3}},"
@@ -311,17 +316,14 @@ static void test_empty_list_entry(void **state)
     static const char lead[] = "{\"source\":\"s\",\"sourceEventId\":\"1\","
                                "\"contacts\":{\"mobile\":\"13800138000\"},"
                                "\"hobbies\":[\"读书\",%s]}";
-    char buf[256];
     check_fail_t f;
 
     (void)state;
-    snprintf(buf, sizeof buf, lead, "\"\"");
-    assert_false(check_json(&keyuan__v1__lead_event__descriptor, buf, &f));
+    assert_false(lead_with(lead, "\"\"", &f));
     assert_string_equal(f.code, "missing_field");
     assert_string_equal(f.field, "hobbies");
     assert_non_null(strstr(f.message, "empty entry"));
-    snprintf(buf, sizeof buf, lead, "\" \"");
-    assert_false(check_json(&keyuan__v1__lead_event__descriptor, buf, &f));
+    assert_false(lead_with(lead, "\" \"", &f));
     assert_non_null(strstr(f.message, "blank entry"));
 }
 
@@ -335,25 +337,22 @@ static void test_region_codes_named_in_the_list(void **state)
         "\"needs\":{\"regionCodes\":[\"110105\",\"%s\"]}}";
     Keyuan__V1__ListingEvent listing = KEYUAN__V1__LISTING_EVENT__INIT;
     regions_t r;
-    char buf[256], err[256];
+    char err[256];
     check_fail_t f;
 
     (void)state;
-    snprintf(buf, sizeof buf, lead, "999999");
-    assert_true(check_json(&keyuan__v1__lead_event__descriptor, buf, &f));
+    assert_true(lead_with(lead, "999999", &f));
 
     assert_int_equal(regions_load(&r,
-                                  "data/divisions/cn_admin_divisions_2023"
-                                  ".csv",
+                                  "data/divisions/cn_admin_divisions_2023.csv",
                                   err, sizeof err),
                      0);
     validate_use_regions(&r);
-    assert_false(check_json(&keyuan__v1__lead_event__descriptor, buf, &f));
+    assert_false(lead_with(lead, "999999", &f));
     assert_string_equal(f.code, "invalid_region");
     assert_string_equal(f.field, "needs.regionCodes");
     assert_non_null(strstr(f.message, "list of division codes"));
-    snprintf(buf, sizeof buf, lead, "440300");
-    if (!check_json(&keyuan__v1__lead_event__descriptor, buf, &f))
+    if (!lead_with(lead, "440300", &f))
         fail_msg("a city's code refused: %s", f.message);
 
     listing.source = "s";
