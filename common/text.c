@@ -23,16 +23,6 @@ bool text_valid_utf8(const char *s, size_t len)
     return true;
 }
 
-size_t text_codepoints(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
 /*
  * Format characters that hide or reorder text on screen: the zero-width
  * space, the byte-order mark, and the bidi embeddings, overrides and
@@ -88,26 +78,8 @@ size_t text_unsafe_at(const char *s)
     return 0;
 }
 
-bool text_has_controls(const char *s, bool multiline)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    for (; *p; p++) {
-        if (*p < 0x20 || *p == 0x7F) {
-            if (!(multiline && (*p == '\n' || *p == '\r' || *p == '\t')))
-                return true;
-        } else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
-            return true; /* C1 controls are U+0080-U+009F: C2 80..C2 9F */
-        } else if (*p >= 0xE2 && (hiding_format(p) ||
-                                  (!multiline && unicode_line_break(p)))) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /*
- * A code point past ASCII that text_has_controls() rejects: C1, the
+ * A code point past ASCII that text_scan() counts as a control: C1, the
  * hiding format characters, and with !multiline the Unicode line breaks.
  */
 static bool control_above_ascii(uint32_t cp, bool multiline)

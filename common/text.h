@@ -14,38 +14,31 @@
 /* True when s (len bytes) is valid UTF-8 with no NUL and no surrogate. */
 bool text_valid_utf8(const char *s, size_t len);
 
-/* Number of code points in valid UTF-8 s. */
-size_t text_codepoints(const char *s);
-
 /*
- * True when valid UTF-8 s holds a control character: C0 (U+0000-U+001F),
- * DEL or C1 (U+0080-U+009F), or a format character that hides or
- * reorders text (U+200B, U+FEFF, bidi embeddings, overrides and
- * isolates). With multiline, '\n', '\r', '\t' and U+2028/U+2029 are
- * allowed.
+ * What text_scan() found. Controls are C0 (U+0000-U+001F), DEL, C1
+ * (U+0080-U+009F) and the format characters that hide or reorder text
+ * (U+200B, U+FEFF, bidi embeddings, overrides and isolates); multiline
+ * text may hold '\n', '\r', '\t' and U+2028/U+2029.
  */
-bool text_has_controls(const char *s, bool multiline);
-
-/* What text_scan() found. */
 typedef struct text_scan {
     bool valid;        /* as text_valid_utf8() */
-    bool controls;     /* as text_has_controls(), when valid */
-    size_t codepoints; /* as text_codepoints(), when valid */
+    bool controls;     /* holds a control, when valid */
+    size_t codepoints; /* how many code points, when valid */
 } text_scan_t;
 
 /*
- * The three checks above in one pass over the len bytes of s, for text
- * checked on every event. It gives the answers of the utf8proc-based
- * functions (test_text compares them over every short sequence).
+ * Checks the len bytes of s in one pass, for text checked on every event.
+ * test_text compares it with text_valid_utf8() and with byte-pattern
+ * checks of its own, over every sequence of up to three bytes.
  */
 void text_scan(const char *s, size_t len, bool multiline, text_scan_t *out);
 
 /*
  * The length in bytes of the character s starts with when a terminal
  * would hide it or act on it rather than show it: C1 (U+0080-U+009F), a
- * hiding format character (see text_has_controls()), U+2028/U+2029, or
- * an invisible one text_has_controls() lets through (soft hyphen, bidi
- * marks, word joiner); 0 for any other. s points at the start of a
+ * hiding format character (see text_scan_t), U+2028/U+2029, or an
+ * invisible one text_scan() lets through (soft hyphen, bidi marks, word
+ * joiner); 0 for any other. s points at the start of a
  * character of valid UTF-8.
  */
 size_t text_unsafe_at(const char *s);
